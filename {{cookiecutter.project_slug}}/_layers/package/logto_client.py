@@ -1,0 +1,52 @@
+"""The Logto SDK, wired for a web app that builds one client per request.
+
+`LogtoClient` caches the OIDC discovery document on the client instance; since every
+request gets its own client (its storage is that request's session), this subclass keeps
+the discovery document and the JWKS once per process instead.
+"""
+
+import time
+
+import aiohttp
+import jwt
+import pydantic
+from logto import IdTokenClaims, LogtoClient, LogtoException
+from logto.OidcCore import OidcCore
+
+# Errors that mean "Logto did not answer as it should", as opposed to a bad request.
+PROVIDER_ERRORS = (aiohttp.ClientError, TimeoutError, pydantic.ValidationError, jwt.PyJWKClientError)
+
+_oidc_cores: dict[str, OidcCore] = {}
+
+
+class LogtoUnreachableError(Exception):
+    """Logto's discovery document could not be fetched or made no sense."""
+
+
+class AppLogtoClient(LogtoClient):
+    async def getOidcCore(self) -> OidcCore:  # noqa: N802 (the SDK's name)
+        endpoint = self.config.endpoint
+        if (core := _oidc_cores.get(endpoint)) is None:
+            url = f"{endpoint}/oidc/.well-known/openid-configuration"
+            try:
+                metadata = await OidcCore.getProviderMetadata(url)
+            except (*PROVIDER_ERRORS, ValueError) as error:
+                raise LogtoUnreachableError(f"cannot read {url}: {error}") from error
+            # Two first requests may race here; both fetch, one core is kept.
+            core = _oidc_cores.setdefault(endpoint, OidcCore(metadata))
+        return core
+
+
+def signed_in_claims(client: LogtoClient) -> IdTokenClaims | None:
+    """The ID token's claims while it is valid, else None.
+
+    The token's signature was verified when it was stored, so it is only decoded here.
+    The SDK's `isAuthenticated()` would count an expired ID token as signed in.
+    """
+    if client.getIdToken() is None:
+        return None
+    try:
+        claims = client.getIdTokenClaims()
+    except (LogtoException, jwt.DecodeError, pydantic.ValidationError):
+        return None
+    return claims if claims.exp > time.time() else None

@@ -1,0 +1,87 @@
+"""A real OpenID Connect provider for the tests, laid out like Logto.
+
+It runs PyPI's `oidc-provider-mock` in its own process, mounted under `/oidc` so that the
+SDK finds discovery at `{LOGTO_ENDPOINT}/oidc/.well-known/openid-configuration` and the
+issuer is `{LOGTO_ENDPOINT}/oidc`, as on a Logto server. Any client id and secret are
+accepted; a test signs a user in by posting their subject to the authorization form.
+"""
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+
+class OidcProvider:
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.http = httpx.Client(timeout=10)
+
+    @classmethod
+    @contextmanager
+    def run(cls) -> Iterator["OidcProvider"]:
+        process = subprocess.Popen([sys.executable, "-W", "ignore", __file__], stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            port = int(process.stdout.readline())
+            yield cls(f"http://127.0.0.1:{port}")
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    def authorize(self, authorization_url: str, sub: str = "alice", **claims: object) -> str:
+        """Sign `sub` in at the provider's login form; returns the app's callback URL."""
+        if claims:
+            self.http.put(f"{self.endpoint}/oidc/users/{sub}", json=claims).raise_for_status()
+        response = self.http.post(authorization_url, data={"sub": sub})
+        assert response.status_code == 302, response.text
+        return response.headers["location"]
+
+    def end_session(self, end_session_url: str) -> str:
+        """Confirm sign-out at the provider; returns where it sends the browser back to."""
+        query = parse_qs(urlsplit(end_session_url).query)
+        response = self.http.post(
+            f"{self.endpoint}/oidc/oauth2/end_session/confirm",
+            data={"redirect_uri": query["post_logout_redirect_uri"][0]},
+        )
+        assert response.status_code == 302, response.text
+        return response.headers["location"]
+
+
+def serve() -> None:
+    """Serve the provider on a free port of 127.0.0.1 and print the port."""
+    import flask
+    import oidc_provider_mock
+    from oidc_provider_mock._app import OpenIDCode
+    from oidc_provider_mock._storage import Client
+    from werkzeug.exceptions import NotFound
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+    from werkzeug.serving import make_server
+
+    class MountedRequest(flask.Request):
+        @property
+        def host_url(self) -> str:
+            # The mock names its issuer after host_url; Logto's issuer includes /oidc.
+            return self.url_root
+
+    sign_config = OpenIDCode.get_jwt_config
+
+    def sign_like_logto(self: OpenIDCode, grant: object, client: Client) -> dict:
+        # Logto's ID tokens name their key (`kid`), which the SDK's JWKS client needs,
+        # and carry the app id as a string `aud`, which the SDK's claims model needs.
+        config = sign_config(self, grant, client)
+        return {**config, "kid": config["key"]["kid"], "aud": client.get_client_id()}
+
+    OpenIDCode.get_jwt_config = sign_like_logto
+    provider = oidc_provider_mock.app()
+    provider.request_class = MountedRequest
+    server = make_server("127.0.0.1", 0, DispatcherMiddleware(NotFound(), {"/oidc": provider}), threaded=True)
+    print(server.server_port, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.exit(serve())
