@@ -22,8 +22,10 @@ class OidcProvider:
 
     @classmethod
     @contextmanager
-    def run(cls) -> Iterator["OidcProvider"]:
-        process = subprocess.Popen([sys.executable, "-W", "ignore", __file__], stdout=subprocess.PIPE, text=True)
+    def run(cls, token_lifetime: int = 3600) -> Iterator["OidcProvider"]:
+        """Start the provider; its access and ID tokens live `token_lifetime` seconds."""
+        command = [sys.executable, "-W", "ignore", __file__, str(token_lifetime)]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         try:
             assert process.stdout is not None
             port = int(process.stdout.readline())
@@ -50,23 +52,25 @@ class OidcProvider:
         assert response.status_code == 302, response.text
         return response.headers["location"]
 
+    def revoke_tokens(self, sub: str) -> None:
+        """Revoke every access and refresh token of `sub`, as an admin would in Logto."""
+        response = self.http.post(f"{self.endpoint}/oidc/users/{sub}/revoke-tokens")
+        response.raise_for_status()
 
-def serve() -> None:
+
+def serve(token_lifetime: int) -> None:
     """Serve the provider on a free port of 127.0.0.1 and print the port."""
+    from datetime import timedelta
+
     import flask
     import oidc_provider_mock
-    from oidc_provider_mock._app import OpenIDCode
+    from oidc_provider_mock._app import OpenIDCode, RefreshTokenGrant
     from oidc_provider_mock._storage import Client
     from werkzeug.exceptions import NotFound
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
     from werkzeug.serving import make_server
 
-    class MountedRequest(flask.Request):
-        @property
-        def host_url(self) -> str:
-            # The mock names its issuer after host_url; Logto's issuer includes /oidc.
-            return self.url_root
-
+    lifetime = timedelta(seconds=token_lifetime)
     sign_config = OpenIDCode.get_jwt_config
 
     def sign_like_logto(self: OpenIDCode, grant: object, client: Client) -> dict:
@@ -76,12 +80,32 @@ def serve() -> None:
         return {**config, "kid": config["key"]["kid"], "aud": client.get_client_id()}
 
     OpenIDCode.get_jwt_config = sign_like_logto
-    provider = oidc_provider_mock.app()
+
+    # Logto accepts the client secret in the body for refreshes too, and answers with a
+    # new ID token; the mock would do neither.
+    RefreshTokenGrant.TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    init_refresh = RefreshTokenGrant.__init__
+    id_token_on_refresh = OpenIDCode(require_nonce=False, token_max_age=lifetime)
+
+    def init_refresh_with_id_token(self: RefreshTokenGrant, *args: object) -> None:
+        init_refresh(self, *args)
+        id_token_on_refresh(self)
+
+    RefreshTokenGrant.__init__ = init_refresh_with_id_token
+
+    class MountedRequest(flask.Request):
+        @property
+        def host_url(self) -> str:
+            # The mock names its issuer after host_url; Logto's issuer includes /oidc.
+            return self.url_root
+
+    provider = oidc_provider_mock.app(access_token_max_age=lifetime)
     provider.request_class = MountedRequest
-    server = make_server("127.0.0.1", 0, DispatcherMiddleware(NotFound(), {"/oidc": provider}), threaded=True)
+    app = DispatcherMiddleware(NotFound(), {"/oidc": provider})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     print(server.server_port, flush=True)
     server.serve_forever()
 
 
 if __name__ == "__main__":
-    sys.exit(serve())
+    serve(int(sys.argv[1]) if len(sys.argv) > 1 else 3600)

@@ -14,7 +14,12 @@ from logto import IdTokenClaims, LogtoClient, LogtoException
 from logto.OidcCore import OidcCore
 
 # Errors that mean "Logto did not answer as it should", as opposed to a bad request.
-PROVIDER_ERRORS = (aiohttp.ClientError, TimeoutError, pydantic.ValidationError, jwt.PyJWKClientError)
+PROVIDER_ERRORS = (
+    aiohttp.ClientError,
+    TimeoutError,
+    pydantic.ValidationError,
+    jwt.PyJWKClientError,
+)
 
 _oidc_cores: dict[str, OidcCore] = {}
 
