@@ -1,0 +1,140 @@
+"""A person signs in and out of each framework's baked app with a real (headless) Chromium.
+
+The app runs under the run command its README names, against the real OpenID Connect provider
+its own tests use. `UPDATE_SCREENSHOTS=1 uv run pytest tests/test_browser.py` refreshes the
+screenshots in docs/screenshots/ that this repo's README shows.
+"""
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, Route, expect, sync_playwright
+
+from .conftest import CHOICES, TEMPLATE, run
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = TEMPLATE / "docs" / "screenshots"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def readme_run_command(project: Path) -> str:
+    """The first command of the baked README, which serves the app on port 8000."""
+    block = re.search(r"```sh\n(.*?)\n", (project / "README.md").read_text())
+    assert block, "the README must start with a command block"
+    return block[1].split("#")[0].strip()
+
+
+@contextmanager
+def serving(command: list[str], cwd: Path, env: dict[str, str], url: str) -> Iterator[None]:
+    process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
+    try:
+        for _ in range(300):
+            assert process.poll() is None, f"{shlex.join(command)} exited early"
+            try:
+                if httpx.get(url, timeout=1).status_code < 500:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail(f"{url} did not answer")
+        yield
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=15)
+
+
+@contextmanager
+def provider(project: Path, env: dict[str, str]) -> Iterator[str]:
+    process = subprocess.Popen(
+        ["uv", "run", "python", "-W", "ignore", "tests/oidc_provider.py"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield f"http://127.0.0.1:{int(process.stdout.readline())}"
+    finally:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=15)
+
+
+def only_this_machine(route: Route) -> None:
+    """Tests talk only to 127.0.0.1 (the provider's page links a stylesheet from the web)."""
+    if route.request.url.startswith("http://127.0.0.1:"):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def screenshot(page: Page, directory: Path, name: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=directory / f"{name}.png", full_page=True)
+
+
+@pytest.mark.parametrize("framework", CHOICES["framework"])
+def test_a_person_signs_in_and_out_with_chromium(baked, tmp_path: Path, framework: str) -> None:
+    project = baked(framework, "memory")
+    assert run(["uv", "sync", "-q"], project).returncode == 0
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    shots = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
+
+    with provider(project, env) as endpoint:
+        app_env = env | {
+            "BASE_URL": base_url,
+            "LOGTO_ENDPOINT": endpoint,
+            "LOGTO_APP_ID": "browser-test",
+            "LOGTO_APP_SECRET": "browser-test-secret",
+        }
+        command = shlex.split(readme_run_command(project).replace("8000", str(port)))
+        with serving(command, project, app_env, base_url + "/"), sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 900, "height": 600})
+            page.route("**/*", only_this_machine)
+
+            page.goto(base_url + "/")
+            expect(page.get_by_role("heading", name="Hello Logto!")).to_be_visible()
+            screenshot(page, shots, f"{framework}-home")
+
+            page.get_by_role("link", name="Sign in").click()
+            page.locator("input[name=sub]").fill("alice@example.com")
+            page.get_by_role("button", name="Authorize").click()
+            page.wait_for_url(f"{base_url}/profile")
+            expect(page.get_by_text("alice@example.com").first).to_be_visible()
+            screenshot(page, shots, f"{framework}-profile")
+
+            page.goto(base_url + "/")
+            expect(page.get_by_text("signed in as")).to_be_visible()
+            page.get_by_role("button", name="Sign out").click()
+            page.get_by_role("button", name="End session").click()
+            page.wait_for_url(f"{base_url}/")
+            expect(page.get_by_text("not signed in")).to_be_visible()
+            page.goto(base_url + "/profile")
+            expect(page).not_to_have_url(f"{base_url}/profile")
+            browser.close()
