@@ -1,5 +1,6 @@
 """Bad answers stop the bake with one clear line and leave nothing behind."""
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,7 @@ def test_empty_name_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
 
 
 def test_quotes_in_project_name_bake_a_safe_project(tmp_path: Path) -> None:
-    name = 'Bob\'s "app" \\ {{ 7 * 7 }}'
+    name = 'Bob\'s "app" \\ (beta)'
     project = Path(
         cookiecutter(
             str(TEMPLATE),
@@ -73,4 +74,23 @@ def test_quotes_in_project_name_bake_a_safe_project(tmp_path: Path) -> None:
         )
     )
     assert project.name == "bobs_app"
-    assert (project / "pyproject.toml").is_file()
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] in {"bobs_app", "bobs-app"}
+    assert name in (project / "README.md").read_text()
+
+
+def test_every_bake_gets_its_own_session_secret(tmp_path: Path) -> None:
+    secrets = set()
+    for output in ("one", "two"):
+        project = Path(
+            cookiecutter(str(TEMPLATE), no_input=True, output_dir=str(tmp_path / output))
+        )
+        env = dict(
+            line.split("=", 1)
+            for line in (project / ".env").read_text().splitlines()
+            if "=" in line
+        )
+        assert len(env["SESSION_SECRET"]) >= 32
+        assert "SESSION_SECRET=\n" in (project / ".env.example").read_text()
+        secrets.add(env["SESSION_SECRET"])
+    assert len(secrets) == 2
