@@ -8,6 +8,8 @@ accepted; a test signs a user in by posting their subject to the authorization f
 
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
@@ -52,6 +54,27 @@ class OidcProvider:
         assert response.status_code == 302, response.text
         return response.headers["location"]
 
+    def logout_token(self, app_id: str, sub: str | None = "alice", **claims: object) -> str:
+        """A back-channel logout token as Logto sends it, signed with the provider's key.
+
+        Keyword arguments add or replace claims; a claim given as None is left out.
+        """
+        now = int(time.time())
+        payload = {
+            "iss": f"{self.endpoint}/oidc",
+            "aud": app_id,
+            "iat": now,
+            "exp": now + 120,
+            "jti": uuid.uuid4().hex,
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+            "sub": sub,
+            **claims,
+        }
+        payload = {name: value for name, value in payload.items() if value is not None}
+        response = self.http.post(f"{self.endpoint}/oidc/test/sign-logout-token", json=payload)
+        response.raise_for_status()
+        return response.text
+
     def revoke_tokens(self, sub: str) -> None:
         """Revoke every access and refresh token of `sub`, as an admin would in Logto."""
         response = self.http.post(f"{self.endpoint}/oidc/users/{sub}/revoke-tokens")
@@ -64,6 +87,8 @@ def serve(token_lifetime: int) -> None:
 
     import flask
     import oidc_provider_mock
+    from joserfc import jwt
+    from joserfc.jwk import JWKRegistry
     from oidc_provider_mock._app import OpenIDCode, RefreshTokenGrant
     from oidc_provider_mock._storage import Client
     from werkzeug.exceptions import NotFound
@@ -101,6 +126,14 @@ def serve(token_lifetime: int) -> None:
 
     provider = oidc_provider_mock.app(access_token_max_age=lifetime)
     provider.request_class = MountedRequest
+
+    @provider.post("/test/sign-logout-token")
+    def sign_logout_token() -> str:
+        # Logto signs logout tokens with the keys it signs ID tokens with.
+        key = JWKRegistry.import_key(flask.g.oidc_provider_mock_storage.jwk.as_dict(True))
+        header = {"alg": "RS256", "kid": key.kid, "typ": "logout+jwt"}
+        return jwt.encode(header, flask.request.get_json(), key)
+
     app = DispatcherMiddleware(NotFound(), {"/oidc": provider})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     print(server.server_port, flush=True)

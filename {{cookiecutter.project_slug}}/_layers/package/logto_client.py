@@ -28,18 +28,22 @@ class LogtoUnreachableError(Exception):
     """Logto's discovery document could not be fetched or made no sense."""
 
 
+async def oidc_core(endpoint: str) -> OidcCore:
+    """Logto's discovery document and JWKS client, fetched once per process."""
+    if (core := _oidc_cores.get(endpoint)) is None:
+        url = f"{endpoint}/oidc/.well-known/openid-configuration"
+        try:
+            metadata = await OidcCore.getProviderMetadata(url)
+        except (*PROVIDER_ERRORS, ValueError) as error:
+            raise LogtoUnreachableError(f"cannot read {url}: {error}") from error
+        # Two first requests may race here; both fetch, one core is kept.
+        core = _oidc_cores.setdefault(endpoint, OidcCore(metadata))
+    return core
+
+
 class AppLogtoClient(LogtoClient):
     async def getOidcCore(self) -> OidcCore:  # noqa: N802 (the SDK's name)
-        endpoint = self.config.endpoint
-        if (core := _oidc_cores.get(endpoint)) is None:
-            url = f"{endpoint}/oidc/.well-known/openid-configuration"
-            try:
-                metadata = await OidcCore.getProviderMetadata(url)
-            except (*PROVIDER_ERRORS, ValueError) as error:
-                raise LogtoUnreachableError(f"cannot read {url}: {error}") from error
-            # Two first requests may race here; both fetch, one core is kept.
-            core = _oidc_cores.setdefault(endpoint, OidcCore(metadata))
-        return core
+        return await oidc_core(self.config.endpoint)
 
 
 def signed_in_claims(client: LogtoClient) -> IdTokenClaims | None:
