@@ -1,0 +1,41 @@
+"""The app factory: `flask --app {{ cookiecutter.project_slug }}.app run` finds `create_app`."""
+
+import logging
+import secrets
+from datetime import timedelta
+
+from flask import Flask
+
+from .errors import register_error_pages
+from .routes import blueprint
+from .sessions import init_sessions
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    settings.check()
+
+    app = Flask(__name__)
+    app.extensions["settings"] = settings
+    app.config.update(
+        SECRET_KEY=settings.session_secret or development_secret(),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime),
+        SESSION_PERMANENT=True,
+        SESSION_KEY_PREFIX=settings.session_key_prefix,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.https,
+    )
+    init_sessions(app, settings)
+    register_error_pages(app)
+    app.register_blueprint(blueprint)
+    return app
+
+
+def development_secret() -> str:
+    # Only reached outside production (Settings.check refuses it there).
+    logger.warning("SESSION_SECRET is not set: using a random one until this process stops.")
+    return secrets.token_urlsafe(48)

@@ -1,0 +1,49 @@
+"""The home page, health, and what the app says when Logto is not set up or not there."""
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from {{ cookiecutter.project_slug }}.settings import Settings
+
+from .conftest import closed_port, make_app
+from .store import stored_session_ids
+
+
+def test_home_page_says_hello_and_stores_nothing(app: Flask, client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Hello Logto!" in response.text
+    assert "Set-Cookie" not in response.headers
+    assert stored_session_ids(app) == set()
+
+
+def test_health_reports_the_store(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json is not None
+    assert response.json["status"] == "ok"
+    assert response.json["session_store"].endswith(": ok")
+
+
+def test_sign_in_without_logto_settings_names_what_is_missing(settings: Settings) -> None:
+    client = make_app(settings, logto_endpoint="", logto_app_id="").test_client()
+    response = client.get("/sign-in")
+    assert response.status_code == 503
+    assert "LOGTO_ENDPOINT" in response.text
+    assert "LOGTO_APP_ID" in response.text
+    assert client.get("/").status_code == 200
+
+
+def test_sign_in_with_logto_unreachable_is_a_502_page(settings: Settings) -> None:
+    app = make_app(settings, logto_endpoint=f"http://127.0.0.1:{closed_port()}")
+    response = app.test_client().get("/sign-in")
+    assert response.status_code == 502
+    assert "Logto is unreachable" in response.text
+    assert "Traceback" not in response.text
+    assert stored_session_ids(app) == set()
+
+
+def test_unknown_page_is_a_404_page(client: FlaskClient) -> None:
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert "Back to the home page" in response.text
