@@ -1,0 +1,1 @@
+"""A FastAPI app that signs people in with Logto and keeps their tokens in a server-side session."""

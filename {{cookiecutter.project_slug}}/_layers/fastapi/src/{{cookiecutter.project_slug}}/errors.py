@@ -1,0 +1,95 @@
+"""Errors the visitor sees as a short page with the right status, never as a stack trace."""
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .logto_client import LogtoUnreachableError
+from .templating import templates
+
+logger = logging.getLogger(__name__)
+
+
+class LogtoNotConfiguredError(Exception):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"Sign-in is not set up: {', '.join(missing)} missing.")
+        self.missing = missing
+
+
+class SessionStoreUnavailableError(Exception):
+    """The session store did not answer; `kind` names it without its URL or credentials."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"The {kind} session store is unavailable.")
+        self.kind = kind
+
+
+def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
+    title = f"{status_code} {HTTPStatus(status_code).phrase}"
+    context = {"title": title, "message": message, "user": None}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status_code)
+
+
+async def _http_error(request: Request, error: Exception) -> HTMLResponse:
+    assert isinstance(error, HTTPException)
+    response = error_page(request, error.status_code, str(error.detail))
+    response.headers.update(error.headers or {})
+    return response
+
+
+async def _invalid_request(request: Request, error: Exception) -> HTMLResponse:
+    return error_page(request, 400, "The request's parameters are not valid.")
+
+
+async def _logto_not_configured(request: Request, error: Exception) -> HTMLResponse:
+    return error_page(request, 503, f"{error} Set it in .env (see README.md).")
+
+
+async def _logto_unreachable(request: Request, error: Exception) -> HTMLResponse:
+    logger.warning("Logto unreachable: %s", error)
+    return error_page(request, 502, "Logto cannot be reached right now. Please try again later.")
+
+
+async def _store_unavailable(request: Request, error: Exception) -> HTMLResponse:
+    logger.warning("%s", error)
+    return error_page(request, 503, f"{error} Please try again in a moment.")
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(LogtoNotConfiguredError, _logto_not_configured)
+    app.add_exception_handler(LogtoUnreachableError, _logto_unreachable)
+    app.add_exception_handler(SessionStoreUnavailableError, _store_unavailable)
+
+
+class SessionStoreErrorMiddleware:
+    """Answers 503 when the session store fails while the session is being saved.
+
+    The session middleware saves the session as the response starts, outside the reach
+    of FastAPI's exception handlers, so this sits around it.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response_started = False
+
+        async def send_tracking_start(message: Message) -> None:
+            nonlocal response_started
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracking_start)
+        except SessionStoreUnavailableError as error:
+            if response_started or scope["type"] != "http":
+                raise
+            response = await _store_unavailable(Request(scope), error)
+            await response(scope, receive, send)

@@ -1,0 +1,58 @@
+"""One OpenID Connect provider and one session store per test run; a fresh app per test."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.project_slug }}.config import Settings
+from {{ cookiecutter.project_slug }}.main import create_app
+
+from .oidc_provider import OidcProvider
+from .store import running_store
+
+BASE_URL = "http://127.0.0.1:8000"
+
+
+@pytest.fixture(scope="session")
+def provider() -> Iterator[OidcProvider]:
+    with OidcProvider.run() as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def store_settings() -> Iterator[dict[str, Any]]:
+    """This backend's settings for a store that lives as long as the test run."""
+    with running_store() as settings:
+        yield settings
+
+
+def make_settings(store_settings: dict[str, Any], **overrides: Any) -> Settings:
+    """Settings from the arguments only, so that the project's `.env` cannot leak in."""
+    values = {
+        "base_url": BASE_URL,
+        "session_secret": "test-secret-" + "x" * 32,
+        "logto_app_id": "test-app",
+        "logto_app_secret": "test-app-secret",
+        **store_settings,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(provider: OidcProvider, store_settings: dict[str, Any]) -> Settings:
+    return make_settings(store_settings, logto_endpoint=provider.endpoint)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
+        yield client

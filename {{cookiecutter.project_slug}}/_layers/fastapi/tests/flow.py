@@ -1,0 +1,39 @@
+"""Steps of a browser signing in and out, over HTTP against the real test provider."""
+
+import re
+import socket
+
+import httpx2
+from fastapi.testclient import TestClient
+
+from .oidc_provider import OidcProvider
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
+
+
+def sign_in(
+    client: TestClient,
+    provider: OidcProvider,
+    sub: str = "alice",
+    next_path: str | None = None,
+    **claims: object,
+) -> httpx2.Response:
+    """Sign `sub` in through /sign-in, the provider and /callback; returns the callback's answer."""
+    params = {"next": next_path} if next_path is not None else {}
+    started = client.get("/sign-in", params=params)
+    assert started.status_code == 303, started.text
+    callback_url = provider.authorize(started.headers["location"], sub=sub, **claims)
+    return client.get(callback_url)
+
+
+def csrf_token(client: TestClient) -> str:
+    match = CSRF_FIELD.search(client.get("/").text)
+    assert match, "the home page shows no sign-out form"
+    return match.group(1)
+
+
+def closed_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on (free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

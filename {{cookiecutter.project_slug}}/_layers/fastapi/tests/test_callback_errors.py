@@ -1,0 +1,112 @@
+"""Callbacks that must not sign anyone in, and a Logto that is missing or unreachable."""
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from {{ cookiecutter.project_slug }}.main import create_app
+
+from .conftest import BASE_URL, make_settings
+from .flow import closed_port, sign_in
+from .oidc_provider import OidcProvider
+from .store import stored_session_ids
+
+
+def with_query(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    query = {name: values[0] for name, values in parse_qs(parts.query).items()} | changes
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def start_sign_in(client: TestClient, provider: OidcProvider) -> str:
+    """Sign in at the provider; returns the callback URL the browser has not followed yet."""
+    location = client.get("/sign-in").headers["location"]
+    return provider.authorize(location, sub="mallory")
+
+
+def assert_not_signed_in(client: TestClient) -> None:
+    assert client.get("/profile").headers.get("location") == "/sign-in"
+
+
+def test_wrong_state_is_refused(app: FastAPI, client: TestClient, provider: OidcProvider) -> None:
+    callback_url = start_sign_in(client, provider)
+    stored = stored_session_ids(app)
+    response = client.get(with_query(callback_url, state="forged"))
+    assert response.status_code == 400
+    assert "could not be completed" in response.text
+    assert stored_session_ids(app) == stored
+    assert_not_signed_in(client)
+
+
+def test_missing_state_is_refused(client: TestClient, provider: OidcProvider) -> None:
+    callback_url = start_sign_in(client, provider)
+    parts = urlsplit(callback_url)
+    code = parse_qs(parts.query)["code"][0]
+    assert client.get("/callback", params={"code": code}).status_code == 400
+    assert_not_signed_in(client)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"code": "made-up", "state": "made-up"},
+        {"error": "access_denied", "state": "made-up"},
+        {},
+    ],
+    ids=["code", "error", "nothing"],
+)
+def test_callback_without_a_sign_in_session_is_refused_and_stores_nothing(
+    app: FastAPI, client: TestClient, query: dict[str, str]
+) -> None:
+    before = stored_session_ids(app)
+    response = client.get("/callback", params=query)
+    assert response.status_code == 400
+    assert "set-cookie" not in response.headers
+    assert stored_session_ids(app) == before
+
+
+def test_error_from_the_provider_is_refused(client: TestClient, provider: OidcProvider) -> None:
+    callback_url = start_sign_in(client, provider)
+    state = parse_qs(urlsplit(callback_url).query)["state"][0]
+    response = client.get("/callback", params={"error": "access_denied", "state": state})
+    assert response.status_code == 400
+    assert "Traceback" not in response.text
+    assert_not_signed_in(client)
+
+
+def test_replayed_code_is_refused(client: TestClient, provider: OidcProvider) -> None:
+    callback_url = start_sign_in(client, provider)
+    assert client.get(callback_url).status_code == 303
+    assert client.get(callback_url).status_code == 400
+    client.cookies.clear()
+    assert client.get(callback_url).status_code == 400
+
+
+def test_unreachable_logto_is_a_502_page(store_settings: dict) -> None:
+    settings = make_settings(store_settings, logto_endpoint=f"http://127.0.0.1:{closed_port()}")
+    with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
+        response = client.get("/sign-in")
+        assert response.status_code == 502
+        assert "Logto cannot be reached" in response.text
+        assert "set-cookie" not in response.headers
+
+
+def test_missing_logto_settings_are_named_on_a_503_page(store_settings: dict) -> None:
+    settings = make_settings(store_settings, logto_endpoint="", logto_app_id="")
+    with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
+        response = client.get("/sign-in")
+        assert response.status_code == 503
+        assert "LOGTO_ENDPOINT" in response.text
+        assert "LOGTO_APP_ID" in response.text
+        assert client.get("/").status_code == 200
+
+
+def test_failed_callback_keeps_other_sessions(
+    app: FastAPI, client: TestClient, provider: OidcProvider
+) -> None:
+    sign_in(client, provider, sub="alice")
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as other:
+        other.get("/callback", params={"code": "x", "state": "y"})
+    assert client.get("/profile").status_code == 200
