@@ -1,0 +1,129 @@
+"""Settings of this project, read from the environment in this one module.
+
+`BASE_DIR/.env` is loaded first; variables already set in the environment win. Where
+sessions are kept is the one part that differs per session backend: config/sessions.py.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+from dotenv import load_dotenv
+
+from . import sessions
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_dotenv(BASE_DIR / ".env")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+APP_ENV = os.environ.get("APP_ENV", "development").strip() or "development"
+if APP_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"APP_ENV must be development or production, not {APP_ENV!r}.")
+PRODUCTION = APP_ENV == "production"
+
+BASE_URL = os.environ.get("BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"
+SESSION_SECRET = os.environ.get("SESSION_SECRET", "").strip()
+SESSION_LIFETIME = env_int("SESSION_LIFETIME", 14 * 24 * 60 * 60)
+SESSION_KEY_PREFIX = os.environ.get("SESSION_KEY_PREFIX", "{{ cookiecutter.project_slug }}:session:")
+
+LOGTO_ENDPOINT = os.environ.get("LOGTO_ENDPOINT", "").strip().rstrip("/")
+LOGTO_APP_ID = os.environ.get("LOGTO_APP_ID", "").strip()
+LOGTO_APP_SECRET = os.environ.get("LOGTO_APP_SECRET", "").strip()
+
+MIN_SECRET_LENGTH = 32
+PLACEHOLDER_SECRETS = ("change", "placeholder", "your-", "your_", "secret", "django-insecure")
+
+
+def production_problems() -> list[str]:
+    """What keeps this configuration from being served in production (empty: nothing)."""
+    problems = []
+    if not SESSION_SECRET:
+        problems.append("SESSION_SECRET is missing")
+    elif SESSION_SECRET.lower().startswith(PLACEHOLDER_SECRETS):
+        problems.append("SESSION_SECRET is a placeholder")
+    elif len(SESSION_SECRET) < MIN_SECRET_LENGTH:
+        problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
+    if not LOGTO_APP_SECRET:
+        problems.append("LOGTO_APP_SECRET is missing")
+    if urlsplit(BASE_URL).scheme != "https":
+        problems.append(f"BASE_URL must start with https:// (it is {BASE_URL})")
+    return problems
+
+
+if PRODUCTION and (problems := production_problems()):
+    raise ImproperlyConfigured("APP_ENV=production refuses to start: " + "; ".join(problems) + ".")
+
+# Development may run without a secret; a random one only costs the CSRF tokens on restart.
+SECRET_KEY = SESSION_SECRET or get_random_secret_key()
+DEBUG = not PRODUCTION
+ALLOWED_HOSTS = [urlsplit(BASE_URL).hostname or "127.0.0.1"]
+if not PRODUCTION:
+    ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]"]
+CSRF_TRUSTED_ORIGINS = [BASE_URL]
+
+INSTALLED_APPS = ["{{ cookiecutter.project_slug }}.apps.AppConfig"]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "{{ cookiecutter.project_slug }}.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+# No database: sessions live in the session store below, users at Logto.
+DATABASES: dict[str, dict[str, str]] = {}
+
+# The cookie holds only the session id; Logto's tokens stay in the store.
+SESSION_STORE = sessions.store(lifetime=SESSION_LIFETIME, key_prefix=SESSION_KEY_PREFIX)
+SESSION_ENGINE = SESSION_STORE["ENGINE"]
+CACHES = SESSION_STORE["CACHES"]
+SESSION_CACHE_ALIAS = "sessions"
+SESSION_COOKIE_AGE = SESSION_LIFETIME
+# Lifetime counts from the last use, so every request that has a session saves it again.
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
+
+# The CSRF token is kept in the session too, so the browser holds one cookie only.
+CSRF_USE_SESSIONS = True
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "{{ cookiecutter.project_slug }}.views.csrf_failure"
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"{{ cookiecutter.project_slug }}": {"handlers": ["console"], "level": "INFO"}},
+}

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("sign-in", views.sign_in, name="sign-in"),
+    path("callback", views.callback, name="callback"),
+    path("profile", views.profile, name="profile"),
+    path("sign-out", views.sign_out, name="sign-out"),
+    path("healthz", views.healthz, name="healthz"),
+]

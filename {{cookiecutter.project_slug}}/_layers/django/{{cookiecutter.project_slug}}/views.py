@@ -1,0 +1,126 @@
+"""Sign-in with Logto: the views that call the SDK are async."""
+
+from importlib import import_module
+
+import jwt
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import rotate_token
+from django.shortcuts import redirect, render
+from logto import LogtoException
+
+from .auth import callback_url, logto_client, missing_logto_settings, safe_next
+from .errors import SessionStoreUnavailable, error_page
+from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, signed_in_claims
+from .session_storage import SessionStorage
+
+# Where to go after the callback, kept in the session between /sign-in and /callback.
+NEXT_KEY = "next"
+LOGTO_DOWN = (LogtoUnreachableError, *PROVIDER_ERRORS)
+
+
+def logto_unreachable(request: HttpRequest) -> HttpResponse:
+    return error_page(
+        request, 502, "Logto is unreachable", "Logto did not answer as expected. Please try again."
+    )
+
+
+async def index(request: HttpRequest) -> HttpResponse:
+    client = await logto_client(request)
+    context = {"user": signed_in_claims(client)}
+    return render(request, "{{ cookiecutter.project_slug }}/index.html", context)
+
+
+async def sign_in(request: HttpRequest) -> HttpResponse:
+    if missing := missing_logto_settings():
+        names = ", ".join(missing)
+        message = f"Sign-in is not set up: set {names} in .env (see README.md)."
+        return error_page(request, 503, "Sign-in is not configured", message)
+    client = await logto_client(request)
+    try:
+        authorization_url = await client.signIn(redirectUri=callback_url())
+    except LOGTO_DOWN:
+        return logto_unreachable(request)
+    request.session[NEXT_KEY] = safe_next(request.GET.get("next", "/profile"))
+    return redirect(authorization_url)
+
+
+async def callback(request: HttpRequest) -> HttpResponse:
+    client = await logto_client(request)
+    if SessionStorage(request.session).get("signInSession") is None:
+        message = "No sign-in was started in this browser, or it has already finished."
+        return error_page(request, 400, "Sign-in failed", message)
+    try:
+        await client.handleSignInCallback(request.get_full_path())
+    except LogtoException as error:
+        # A wrong state, an `error=` from Logto, a code used twice: the request is at fault.
+        return error_page(request, 400, "Sign-in failed", f"Logto did not sign you in: {error}")
+    except (*LOGTO_DOWN, jwt.InvalidTokenError):
+        return logto_unreachable(request)
+    next_url = request.session.pop(NEXT_KEY, "/profile")
+    # A new session id for the signed-in session; the old record is deleted from the store.
+    await request.session.acycle_key()
+    rotate_token(request)
+    return redirect(next_url)
+
+
+async def profile(request: HttpRequest) -> HttpResponse:
+    client = await logto_client(request)
+    if (claims := signed_in_claims(client)) is None:
+        return redirect("sign-in")
+    try:
+        userinfo = (await client.fetchUserInfo()).model_dump(exclude_none=True)
+    except (LogtoException, *LOGTO_DOWN):
+        userinfo = None
+    context = {"user": claims, "claims": claims.model_dump(exclude_none=True), "userinfo": userinfo}
+    return render(request, "{{ cookiecutter.project_slug }}/profile.html", context)
+
+
+async def sign_out(request: HttpRequest) -> HttpResponse:
+    # CsrfViewMiddleware has checked the token of this POST.
+    if request.method != "POST":
+        response = error_page(request, 405, "Method not allowed", "Sign out with the button.")
+        response["Allow"] = "POST"
+        return response
+    client = await logto_client(request)
+    try:
+        end_session_url = await client.signOut(f"{settings.BASE_URL}/")
+    except (LogtoException, *LOGTO_DOWN):
+        end_session_url = "/"  # Signed out here at least; Logto's session stays.
+    # Deletes the whole record from the store; the cookie goes with it.
+    await request.session.aflush()
+    return redirect(end_session_url)
+
+
+async def healthz(request: HttpRequest) -> JsonResponse:
+    kind = settings.SESSION_STORE["KIND"]
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    try:
+        await store.aexists("healthz")
+    except SessionStoreUnavailable:
+        return JsonResponse({"status": "unavailable", "session_store": f"{kind}: down"}, status=503)
+    return JsonResponse({"status": "ok", "session_store": f"{kind}: ok"})
+
+
+# Django's own errors, in this app's look.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return error_page(request, 400, "Bad request", "This request could not be understood.")
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return error_page(request, 403, "Forbidden", "You may not do this.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    message = "This form has expired or did not come from this site. Reload the page and retry."
+    return error_page(request, 403, "Forbidden", message)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return error_page(request, 404, "Not found", "There is no page at this address.")
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return error_page(request, 500, "Something went wrong", "Please try again later.")
