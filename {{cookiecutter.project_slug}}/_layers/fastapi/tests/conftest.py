@@ -56,3 +56,14 @@ def app(settings: Settings) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def other_client(app: FastAPI, client: TestClient) -> TestClient:
+    """A second browser on the app that `client` has started.
+
+    It runs on `client`'s event loop, to which the store's connections belong.
+    """
+    other = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+    other.portal = client.portal
+    return other

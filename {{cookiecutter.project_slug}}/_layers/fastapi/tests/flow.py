@@ -4,7 +4,6 @@ import re
 import socket
 
 import httpx2
-from fastapi.testclient import TestClient
 
 from .oidc_provider import OidcProvider
 
@@ -12,13 +11,16 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]*)"')
 
 
 def sign_in(
-    client: TestClient,
+    client: httpx2.Client,
     provider: OidcProvider,
     sub: str = "alice",
     next_path: str | None = None,
     **claims: object,
 ) -> httpx2.Response:
-    """Sign `sub` in through /sign-in, the provider and /callback; returns the callback's answer."""
+    """Sign `sub` in through /sign-in, the provider and /callback; returns the callback's answer.
+
+    `client` is a TestClient, or an HTTP client with the app's base URL.
+    """
     params = {"next": next_path} if next_path is not None else {}
     started = client.get("/sign-in", params=params)
     assert started.status_code == 303, started.text
@@ -26,7 +28,7 @@ def sign_in(
     return client.get(callback_url)
 
 
-def csrf_token(client: TestClient) -> str:
+def csrf_token(client: httpx2.Client) -> str:
     match = CSRF_FIELD.search(client.get("/").text)
     assert match, "the home page shows no sign-out form"
     return match.group(1)

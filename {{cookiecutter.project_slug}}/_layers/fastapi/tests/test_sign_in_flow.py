@@ -57,13 +57,13 @@ def test_sign_out_without_the_right_csrf_token_is_refused(
 
 
 def test_csrf_token_of_another_session_is_refused(
-    app: FastAPI, client: TestClient, provider: OidcProvider
+    client: TestClient, other_client: TestClient, provider: OidcProvider
 ) -> None:
     sign_in(client, provider, sub="alice")
-    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as other:
-        sign_in(other, provider, sub="bob")
-        assert other.post("/sign-out", data={"csrf_token": csrf_token(client)}).status_code == 403
-        assert other.get("/profile").status_code == 200
+    sign_in(other_client, provider, sub="bob")
+    signed_out = other_client.post("/sign-out", data={"csrf_token": csrf_token(client)})
+    assert signed_out.status_code == 403
+    assert other_client.get("/profile").status_code == 200
 
 
 def test_get_sign_out_signs_nobody_out(client: TestClient, provider: OidcProvider) -> None:
@@ -73,7 +73,10 @@ def test_get_sign_out_signs_nobody_out(client: TestClient, provider: OidcProvide
 
 
 def test_discovery_is_fetched_once_per_process(
-    app: FastAPI, client: TestClient, provider: OidcProvider, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    other_client: TestClient,
+    provider: OidcProvider,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(logto_client, "_oidc_cores", {})
     fetched: list[str] = []
@@ -85,6 +88,5 @@ def test_discovery_is_fetched_once_per_process(
 
     monkeypatch.setattr(OidcCore, "getProviderMetadata", counting_fetch)
     sign_in(client, provider, sub="alice")
-    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as other:
-        sign_in(other, provider, sub="bob")
+    sign_in(other_client, provider, sub="bob")
     assert fetched == [f"{provider.endpoint}/oidc/.well-known/openid-configuration"]

@@ -5,10 +5,15 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from logto import IdTokenClaims, LogtoConfig
-from starsessions import get_session_id, load_session, regenerate_session_id
+from starsessions import (
+    get_session_handler,
+    get_session_id,
+    load_session,
+    regenerate_session_id,
+)
 
 from .config import Settings
-from .errors import LogtoNotConfiguredError
+from .errors import LogtoNotConfiguredError, SessionStoreUnavailableError
 from .logto_client import AppLogtoClient, signed_in_claims
 from .security import csrf_token
 from .session_storage import SessionStorage
@@ -25,7 +30,13 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 async def request_session(request: Request) -> Session:
     """The visitor's session, read from the store."""
-    await load_session(request)
+    try:
+        await load_session(request)
+    except SessionStoreUnavailableError:
+        # starsessions counts the session as loaded before the store answers; undo that, or
+        # the middleware would try to save a session it never got as the 503 page goes out.
+        get_session_handler(request).is_loaded = False
+        raise
     if not request.session and get_session_id(request) is not None:
         # The cookie named a session the store does not know (expired, or made up by the
         # client): never adopt that id, or whoever chose it could share the session.

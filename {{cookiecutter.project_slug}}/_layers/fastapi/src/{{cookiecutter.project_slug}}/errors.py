@@ -65,14 +65,14 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LogtoNotConfiguredError, _logto_not_configured)
     app.add_exception_handler(LogtoUnreachableError, _logto_unreachable)
-    app.add_exception_handler(SessionStoreUnavailableError, _store_unavailable)
 
 
 class SessionStoreErrorMiddleware:
-    """Answers 503 when the session store fails while the session is being saved.
+    """Answers 503 when the session store fails, whether loading or saving the session.
 
-    The session middleware saves the session as the response starts, outside the reach
-    of FastAPI's exception handlers, so this sits around it.
+    This is middleware around the session middleware rather than an exception handler:
+    the session is saved as the response starts, after Starlette's exception handling
+    has counted the response as started, so no handler may answer a failure there.
     """
 
     def __init__(self, app: ASGIApp) -> None:

@@ -1,0 +1,160 @@
+"""Redis expires sessions, and its outages give 503 pages that end when Redis is back."""
+
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from {{ cookiecutter.project_slug }}.main import create_app
+
+from .conftest import BASE_URL, make_settings
+from .flow import closed_port, sign_in
+from .oidc_provider import OidcProvider
+from .store import stored_session_ids
+
+WAIT_SECONDS = 15
+
+
+def wait_for(condition: Any, what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not {what} after {WAIT_SECONDS} s")
+        time.sleep(0.1)
+
+
+class RedisProcess:
+    """A redis-server of the test's own, which the test may stop and start again."""
+
+    def __init__(self, port: int, directory: Path) -> None:
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1"]
+        self.command += ["--save", "", "--dir", str(directory)]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def answers(self) -> bool:
+        try:
+            with Redis.from_url(self.url, socket_connect_timeout=1) as redis:
+                return bool(redis.ping())
+        except RedisConnectionError:
+            return False
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL)
+        wait_for(self.answers, "serving")
+
+    def stop(self) -> None:
+        """Stop, keeping the data on disk for the next start (as a real Redis would)."""
+        with Redis.from_url(self.url) as redis:
+            redis.save()
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@contextmanager
+def redis_process(directory: Path) -> Iterator[RedisProcess]:
+    redis = RedisProcess(closed_port(), directory)
+    redis.start()
+    try:
+        yield redis
+    finally:
+        if redis.process and redis.process.poll() is None:
+            redis.process.terminate()
+            redis.process.wait(timeout=10)
+
+
+def session_ttl(settings: Any, session_id: str) -> int:
+    with Redis.from_url(settings.redis_url) as redis:
+        return redis.ttl(settings.session_key_prefix + session_id)
+
+
+def test_session_lifetime_drives_the_cookie_and_the_redis_expiry(
+    provider: OidcProvider, store_settings: dict[str, Any]
+) -> None:
+    settings = make_settings(store_settings, logto_endpoint=provider.endpoint, session_lifetime=600)
+    app = create_app(settings)
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
+        callback = sign_in(client, provider)
+        assert "Max-Age=600" in callback.headers["set-cookie"].title()
+        assert 0 < session_ttl(settings, client.cookies["session"]) <= 600
+
+
+def test_idle_session_expires_in_redis(
+    provider: OidcProvider, store_settings: dict[str, Any]
+) -> None:
+    settings = make_settings(store_settings, logto_endpoint=provider.endpoint, session_lifetime=1)
+    app = create_app(settings)
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
+        sign_in(client, provider)
+        session_id = client.cookies["session"]
+        wait_for(lambda: session_id not in stored_session_ids(app), "expired")
+        assert client.get("/profile").headers["location"] == "/sign-in"
+
+
+@pytest.fixture
+def client_without_redis(
+    provider: OidcProvider, store_settings: dict[str, Any]
+) -> Iterator[TestClient]:
+    url = f"redis://user:hunter2@127.0.0.1:{closed_port()}/0"
+    settings = make_settings(store_settings, logto_endpoint=provider.endpoint, redis_url=url)
+    with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
+        yield client
+
+
+def test_unreachable_redis_is_a_503_page_naming_redis_only(
+    client_without_redis: TestClient,
+) -> None:
+    client_without_redis.cookies.set("session", "0" * 32, domain="127.0.0.1")
+    for path in ("/", "/sign-in", "/profile"):
+        response = client_without_redis.get(path)
+        assert response.status_code == 503, path
+        assert "Redis" in response.text
+        assert "hunter2" not in response.text
+        assert "127.0.0.1" not in response.text
+
+
+def test_anonymous_home_needs_no_redis(client_without_redis: TestClient) -> None:
+    assert client_without_redis.get("/").status_code == 200
+
+
+def test_new_session_that_cannot_be_saved_is_a_503_page(client_without_redis: TestClient) -> None:
+    response = client_without_redis.get("/sign-in")
+    assert response.status_code == 503
+    assert "Redis" in response.text
+    assert "set-cookie" not in response.headers
+
+
+def test_healthz_reports_redis_down(client_without_redis: TestClient) -> None:
+    response = client_without_redis.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["session_store"] == "Redis: down"
+
+
+def test_app_recovers_when_redis_comes_back(
+    provider: OidcProvider, store_settings: dict[str, Any], tmp_path: Path
+) -> None:
+    with redis_process(tmp_path) as redis:
+        settings = make_settings(
+            store_settings, logto_endpoint=provider.endpoint, redis_url=redis.url
+        )
+        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
+            sign_in(client, provider)
+            assert client.get("/profile").status_code == 200
+
+            redis.stop()
+            assert client.get("/healthz").status_code == 503
+            down = client.get("/profile")
+            assert down.status_code == 503
+            assert "set-cookie" not in down.headers
+
+            redis.start()
+            assert client.get("/healthz").status_code == 200
+            assert client.get("/profile").status_code == 200  # the same session, not lost
