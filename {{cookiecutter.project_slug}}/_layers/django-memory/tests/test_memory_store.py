@@ -1,5 +1,8 @@
 """The memory store forgets sessions after SESSION_LIFETIME and keeps at most a bounded number."""
 
+import os
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -10,6 +13,7 @@ from config import sessions
 
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
+from .servers import PROJECT_DIR
 
 
 def test_session_expires_after_its_lifetime(
@@ -38,3 +42,37 @@ def test_store_keeps_at_most_max_entries(
     kept = [browser for browser in browsers if stored_session(session_key(browser) or "")]
     assert 0 < len(kept) <= 5
     assert browsers[-1] in kept  # the newest session is never the one to go
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "workers"),
+    [
+        (["manage.py", "runserver"], {}, 1),
+        (["manage.py", "runserver", "-w", "4"], {}, 1),
+        (["/venv/bin/gunicorn", "config.asgi:application", "-w", "4"], {}, 4),
+        (["/venv/bin/gunicorn", "config.asgi:application"], {"WEB_CONCURRENCY": "3"}, 3),
+        (["/venv/bin/gunicorn", "app"], {"GUNICORN_CMD_ARGS": "--workers=2"}, 2),
+        (["/venv/lib/uvicorn/__main__.py", "config.asgi:application", "--workers", "5"], {}, 5),
+    ],
+)
+def test_worker_count_is_read_where_it_shows(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], env: dict[str, str], workers: int
+) -> None:
+    monkeypatch.setattr(sys, "argv", argv)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert sessions.worker_count() == workers
+
+
+def test_several_workers_are_warned_about() -> None:
+    def check(**env: str) -> str:
+        command = [sys.executable, "manage.py", "check"]
+        result = subprocess.run(
+            command, cwd=PROJECT_DIR, env={**os.environ, **env}, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stderr
+
+    assert "worker processes" not in check(WEB_CONCURRENCY="1")
+    assert "Sessions are kept in memory, but 4 worker processes" in check(WEB_CONCURRENCY="4")

@@ -108,8 +108,10 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
 
-# The CSRF token is kept in the session too, so the browser holds one cookie only.
-CSRF_USE_SESSIONS = True
+# Django's CSRF cookie (a masked random token, no user data). Kept out of the session so
+# that only views touch the session store, where a store outage is answered with a 503.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_FAILURE_VIEW = "{{ cookiecutter.project_slug }}.views.csrf_failure"
 

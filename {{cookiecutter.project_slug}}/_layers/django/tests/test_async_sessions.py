@@ -16,8 +16,6 @@ from .oidc_provider import OidcProvider
 
 def test_sign_in_and_out_on_a_strict_engine(logto: OidcProvider, settings: Any) -> None:
     settings.SESSION_ENGINE = strict_sessions.__name__
-    # With the CSRF token in a cookie, no middleware loads the session before the view.
-    settings.CSRF_USE_SESSIONS = False
     client = Client(enforce_csrf_checks=True)
     assert client.get("/").status_code == 200
     assert sign_in(client, logto) == "/profile"
@@ -31,7 +29,6 @@ def test_sign_in_and_out_on_a_strict_engine(logto: OidcProvider, settings: Any) 
 
 def test_sign_in_under_asgi_on_a_strict_engine(logto: OidcProvider, settings: Any) -> None:
     settings.SESSION_ENGINE = strict_sessions.__name__
-    settings.CSRF_USE_SESSIONS = False
     client = AsyncClient()
     response = async_to_sync(client.get)("/sign-in")
     assert response.status_code == 302

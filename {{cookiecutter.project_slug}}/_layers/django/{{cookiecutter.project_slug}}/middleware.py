@@ -13,6 +13,10 @@ class SessionMiddleware(DjangoSessionMiddleware):
         return None
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if not request.session.accessed:
+            # A view that never read the session (/healthz) leaves it and its store alone,
+            # even though SESSION_SAVE_EVERY_REQUEST would save it again.
+            return response
         # The session is saved here, after the view: the store may fail then too.
         try:
             return super().process_response(request, response)

@@ -1,0 +1,70 @@
+"""The Redis session store, as the tests see it: the Redis at REDIS_URL, this run's keys only."""
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from django.test import override_settings
+
+from config import sessions
+
+KEY_PREFIX = f"test-{uuid.uuid4().hex}:session:"
+
+
+def redis_url() -> str:
+    return settings.SESSION_STORE["CACHES"]["sessions"]["LOCATION"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_store() -> Iterator[None]:
+    """Sessions go to the Redis at REDIS_URL under a key prefix of this test run."""
+    store = sessions.store(lifetime=settings.SESSION_LIFETIME, key_prefix=KEY_PREFIX)
+    with override_settings(
+        SESSION_KEY_PREFIX=KEY_PREFIX, SESSION_STORE=store, CACHES=store["CACHES"]
+    ):
+        yield
+        client = redis.Redis.from_url(redis_url())
+        if keys := client.keys(KEY_PREFIX + "*"):
+            client.delete(*keys)
+
+
+def stored_session_count() -> int:
+    return len(redis.Redis.from_url(redis_url()).keys(KEY_PREFIX + "*"))
+
+
+def use_redis(settings: Any, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Point the app's session store at the Redis at `url`."""
+    monkeypatch.setenv("REDIS_URL", url)
+    store = sessions.store(lifetime=60, key_prefix=KEY_PREFIX)
+    settings.SESSION_STORE = store
+    settings.CACHES = store["CACHES"]
+
+
+@contextmanager
+def redis_server(port: int, directory: Path) -> Iterator[None]:
+    """A Redis of our own on `port`, keeping its data in `directory` across restarts."""
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    command += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(directory)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=os.environ)
+    try:
+        client = redis.Redis(port=port, host="127.0.0.1")
+        for _ in range(200):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

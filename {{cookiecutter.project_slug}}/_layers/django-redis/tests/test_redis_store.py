@@ -1,0 +1,88 @@
+"""Sessions in Redis: they expire, an outage is a 503, and they survive it."""
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from django.conf import settings
+from django.test import Client
+
+from .conftest import free_port, session_key, sign_in, stored_session
+from .oidc_provider import OidcProvider
+from .servers import serve_app
+from .store import KEY_PREFIX, redis_server, redis_url, use_redis
+
+
+def test_redis_expires_the_session_with_its_lifetime(
+    client: Client, logto: OidcProvider, settings: Any
+) -> None:
+    sign_in(client, logto)
+    key = session_key(client)
+    ttl = redis.Redis.from_url(redis_url()).ttl(KEY_PREFIX + (key or ""))
+    assert 0 < ttl <= settings.SESSION_COOKIE_AGE
+
+    settings.SESSION_COOKIE_AGE = 1
+    client.get("/profile")  # saved again, now with a one-second lifetime
+    time.sleep(1.5)
+    assert stored_session(key or "") is None
+    assert client.get("/profile")["Location"] == "/sign-in"
+
+
+def test_redis_down_is_503_naming_only_the_store(
+    client: Client, logto: OidcProvider, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sign_in(client, logto)
+    use_redis(settings, monkeypatch, f"redis://user:hunter2@127.0.0.1:{free_port()}/0")
+    for response in (client.get("/profile"), Client().get("/sign-in")):
+        assert response.status_code == 503
+        page = response.content.decode()
+        assert "(Redis)" in page
+        assert "hunter2" not in page
+        assert "127.0.0.1" not in page
+    assert session_key(client)  # the browser keeps its session for when Redis is back
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["session_store"] == "Redis: down"
+    assert Client().get("/").status_code == 200  # anonymous pages need no session
+
+
+def test_app_recovers_when_redis_comes_back(
+    client: Client,
+    logto: OidcProvider,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    use_redis(settings, monkeypatch, f"redis://127.0.0.1:{port}/0")
+    with redis_server(port, tmp_path):
+        sign_in(client, logto)
+        assert client.get("/profile").status_code == 200
+    assert client.get("/profile").status_code == 503
+    assert client.get("/healthz").status_code == 503
+    with redis_server(port, tmp_path):
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/profile").status_code == 200  # same session, still signed in
+
+
+def test_two_app_instances_share_sessions(logto: OidcProvider) -> None:
+    first_port, second_port = free_port(), free_port()
+    env = {
+        "BASE_URL": f"http://127.0.0.1:{first_port}",
+        "SESSION_KEY_PREFIX": KEY_PREFIX,
+        "REDIS_URL": redis_url(),
+        "LOGTO_ENDPOINT": logto.endpoint,
+        "LOGTO_APP_ID": "test-app",
+        "LOGTO_APP_SECRET": "test-secret",
+    }
+    with serve_app(first_port, env) as first, serve_app(second_port, env) as second:
+        browser = httpx.Client(base_url=first)
+        callback_url = logto.authorize(browser.get("/sign-in").headers["location"], name="Alice")
+        assert browser.get(callback_url).status_code == 302
+        cookie = {settings.SESSION_COOKIE_NAME: browser.cookies[settings.SESSION_COOKIE_NAME]}
+        response = httpx.get(f"{second}/profile", cookies=cookie)
+        assert response.status_code == 200
+        assert "Alice" in response.text

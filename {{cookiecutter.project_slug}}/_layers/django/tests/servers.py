@@ -1,0 +1,42 @@
+"""The app in real server processes (uvicorn, as production's uvicorn worker serves it)."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+STARTUP_LIMIT = 60  # seconds; a server that is not up by then has failed
+
+
+@contextmanager
+def serve_app(port: int, env: dict[str, str]) -> Iterator[str]:
+    """Serve the app on 127.0.0.1:`port` with `env` over this environment; yields its URL."""
+    command = [sys.executable, "-m", "uvicorn", "config.asgi:application"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, env={**os.environ, **env})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(process, url)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_until_serving(process: subprocess.Popen[bytes], url: str) -> None:
+    deadline = time.monotonic() + STARTUP_LIMIT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app server exited with {process.returncode}")
+        try:
+            httpx.get(f"{url}/healthz", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the app server did not answer at {url}")
