@@ -1,7 +1,7 @@
 """Fixtures: a real OpenID Connect provider and the session store, once per test session."""
 
 import re
-import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -48,13 +48,18 @@ def store_settings() -> Iterator[dict[str, object]]:
 
 @pytest.fixture
 def settings(provider: OidcProvider, store_settings: dict[str, object]) -> Settings:
+    run_prefix = store_settings.get("session_key_prefix", Settings.session_key_prefix)
     return Settings(
         base_url=BASE_URL,
         session_secret=SECRET,
         logto_endpoint=provider.endpoint,
         logto_app_id="test-app",
         logto_app_secret="test-app-secret",
-        **store_settings,  # type: ignore[arg-type]
+        **{
+            **store_settings,
+            # Each test sees only its own sessions in a store that outlives it.
+            "session_key_prefix": f"{run_prefix}{uuid.uuid4().hex[:12]}:",
+        },  # type: ignore[arg-type]
     )
 
 
@@ -93,10 +98,3 @@ def csrf_token_of(page: TestResponse) -> str:
 def session_id(client: FlaskClient) -> str | None:
     cookie = client.get_cookie("session", domain="127.0.0.1")
     return None if cookie is None else cookie.value
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (it was free a moment ago)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -5,7 +5,8 @@ from flask.testing import FlaskClient
 
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import closed_port, make_app
+from .conftest import make_app
+from .servers import free_port
 from .store import stored_session_ids
 
 
@@ -35,7 +36,7 @@ def test_sign_in_without_logto_settings_names_what_is_missing(settings: Settings
 
 
 def test_sign_in_with_logto_unreachable_is_a_502_page(settings: Settings) -> None:
-    app = make_app(settings, logto_endpoint=f"http://127.0.0.1:{closed_port()}")
+    app = make_app(settings, logto_endpoint=f"http://127.0.0.1:{free_port()}")
     response = app.test_client().get("/sign-in")
     assert response.status_code == 502
     assert "Logto is unreachable" in response.text

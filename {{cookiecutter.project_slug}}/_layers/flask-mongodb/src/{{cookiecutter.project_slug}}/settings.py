@@ -1,0 +1,89 @@
+"""Every setting of the app, read from the environment (and `.env`) in one place."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from dotenv import load_dotenv
+
+MIN_SECRET_LENGTH = 32
+# Values that mean "the example was copied and no real secret was ever set".
+PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "session-secret", "dev"})
+
+
+class SettingsError(Exception):
+    """The settings cannot run the app; the message says which one to fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str = "development"
+    base_url: str = "http://127.0.0.1:8000"
+    session_secret: str = ""
+    session_lifetime: int = 1_209_600  # seconds without use: 14 days, like Logto's refresh token
+    session_key_prefix: str = "{{ cookiecutter.project_slug }}:session:"
+    logto_endpoint: str = ""
+    logto_app_id: str = ""
+    logto_app_secret: str = ""
+    mongodb_url: str = "mongodb://127.0.0.1:27017/{{ cookiecutter.project_slug }}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Settings from `environ`; by default the process environment with `.env` loaded."""
+        if environ is None:
+            load_dotenv()  # never overrides variables that are already set
+            environ = os.environ
+        env = {name: value for name, value in environ.items() if value != ""}
+        defaults = cls()
+        return cls(
+            app_env=env.get("APP_ENV", defaults.app_env),
+            base_url=env.get("BASE_URL", defaults.base_url).rstrip("/"),
+            session_secret=env.get("SESSION_SECRET", defaults.session_secret),
+            session_lifetime=whole_number(env, "SESSION_LIFETIME", defaults.session_lifetime),
+            session_key_prefix=env.get("SESSION_KEY_PREFIX", defaults.session_key_prefix),
+            logto_endpoint=env.get("LOGTO_ENDPOINT", defaults.logto_endpoint).rstrip("/"),
+            logto_app_id=env.get("LOGTO_APP_ID", defaults.logto_app_id),
+            logto_app_secret=env.get("LOGTO_APP_SECRET", defaults.logto_app_secret),
+            mongodb_url=env.get("MONGODB_URL", defaults.mongodb_url),
+        )
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def missing_logto_settings(self) -> list[str]:
+        """The settings that sign-in needs and that are not set."""
+        required = {"LOGTO_ENDPOINT": self.logto_endpoint, "LOGTO_APP_ID": self.logto_app_id}
+        return [name for name, value in required.items() if not value]
+
+    def check(self) -> None:
+        """Refuse settings unfit for APP_ENV, with one message that names every problem."""
+        if self.app_env not in {"development", "production"}:
+            raise SettingsError(f"APP_ENV must be development or production, not {self.app_env!r}.")
+        if self.session_lifetime <= 0:
+            raise SettingsError("SESSION_LIFETIME must be a positive number of seconds.")
+        if not self.production:
+            return
+        problems = []
+        if not self.session_secret or self.session_secret.lower() in PLACEHOLDER_SECRETS:
+            problems.append("SESSION_SECRET is missing or a placeholder")
+        elif len(self.session_secret) < MIN_SECRET_LENGTH:
+            problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
+        if not self.logto_app_secret:
+            problems.append("LOGTO_APP_SECRET is missing")
+        if not self.https:
+            problems.append("BASE_URL is not an https:// URL")
+        if problems:
+            raise SettingsError(f"APP_ENV=production refuses to start: {'; '.join(problems)}.")
+
+
+def whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return int(env.get(name, default))
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {env[name]!r}.") from None

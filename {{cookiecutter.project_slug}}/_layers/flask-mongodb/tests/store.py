@@ -1,0 +1,59 @@
+"""The MongoDB the tests use: MONGODB_URL when set, else a SecantusDB server of their own."""
+
+import os
+import re
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask
+from pymongo import MongoClient
+
+from .servers import StoreProcess, free_port
+
+
+def secantus(port: int, storage_path: str) -> StoreProcess:
+    """A MongoDB-protocol server (PyPI `secantusdb`) on `port`."""
+    command = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port)]
+    return StoreProcess([*command, "--storage-path", storage_path], port)
+
+
+@contextmanager
+def running_store() -> Iterator[dict[str, object]]:
+    """Settings for a key prefix no other run uses; its documents are deleted afterwards."""
+    prefix = f"test-{uuid.uuid4().hex}:session:"
+    server = None
+    url = os.environ.get("MONGODB_URL")
+    if url is None:
+        port = free_port()
+        server = secantus(port, ":memory:")
+        server.start()
+        url = f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"
+    try:
+        yield {"mongodb_url": url, "session_key_prefix": prefix}
+    finally:
+        with MongoClient(url) as client:
+            sessions = client.get_default_database()["sessions"]
+            sessions.delete_many({"id": {"$regex": f"^{re.escape(prefix)}"}})
+        if server is not None:
+            server.stop()
+
+
+def stored_session_ids(app: Flask) -> set[str]:
+    """The session ids the app's store holds (expired or not), without the key prefix."""
+    interface = app.session_interface
+    prefix: str = interface.key_prefix  # type: ignore[attr-defined]
+    documents = interface.store.find({"id": {"$regex": f"^{re.escape(prefix)}"}})  # type: ignore[attr-defined]
+    return {document["id"].removeprefix(prefix) for document in documents}
+
+
+def own_store(port: int, data_dir: Path) -> tuple[StoreProcess, dict[str, object]]:
+    """A MongoDB server on `port` whose data survives a restart; and settings that use it."""
+    url = f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"
+    return secantus(port, str(data_dir)), {"mongodb_url": url}
+
+
+def unreachable_store(port: int) -> dict[str, object]:
+    return {"mongodb_url": f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"}

@@ -1,0 +1,78 @@
+"""A session store shared by app instances, down and back again."""
+
+from pathlib import Path
+
+import httpx
+
+from {{ cookiecutter.project_slug }}.sessions import STORE_KIND
+from {{ cookiecutter.project_slug }}.settings import Settings
+
+from .conftest import SECRET, make_app, sign_in
+from .oidc_provider import OidcProvider
+from .servers import free_port, serving_app
+from .store import own_store, unreachable_store
+
+
+def assert_store_unavailable_page(response) -> None:
+    assert response.status_code == 503
+    assert f"({STORE_KIND})" in response.text
+    assert "127.0.0.1" not in response.text  # the store's address is nobody's business
+    assert "Traceback" not in response.text
+
+
+def test_store_down_is_a_503_and_health_says_so(settings: Settings) -> None:
+    client = make_app(settings, **unreachable_store(free_port())).test_client()
+    assert client.get("/").status_code == 200  # an anonymous visit needs no session
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json == {"status": "unavailable", "session_store": f"{STORE_KIND}: down"}
+    assert_store_unavailable_page(client.get("/sign-in"))
+    client.set_cookie("session", "an-id-the-store-cannot-be-asked-about", domain="127.0.0.1")
+    assert_store_unavailable_page(client.get("/"))
+
+
+def test_app_recovers_when_the_store_is_back(
+    settings: Settings, provider: OidcProvider, tmp_path: Path
+) -> None:
+    store, store_settings = own_store(free_port(), tmp_path)
+    store.start()
+    try:
+        app = make_app(settings, **store_settings)
+        alice, bob = app.test_client(), app.test_client()
+        sign_in(alice, provider, sub="alice", name="Alice")
+        sign_in(bob, provider, sub="bob", name="Bob")
+
+        store.stop()
+        assert app.test_client().get("/healthz").status_code == 503
+        assert_store_unavailable_page(alice.get("/"))
+
+        store.start()  # same port; the same app, not restarted
+        assert app.test_client().get("/healthz").status_code == 200
+        assert "signed in as <strong>Alice</strong>" in alice.get("/").text
+        assert "signed in as <strong>Bob</strong>" in bob.get("/").text
+    finally:
+        store.stop()
+
+
+def test_two_app_instances_share_one_session(
+    settings: Settings, provider: OidcProvider, tmp_path: Path
+) -> None:
+    first_port, second_port = free_port(), free_port()
+    env = {
+        name.upper(): str(value)
+        for name, value in vars(settings).items()
+        if name not in {"base_url", "app_env"}
+    }
+    first_env = {**env, "BASE_URL": f"http://127.0.0.1:{first_port}"}
+    second_env = {**env, "BASE_URL": f"http://127.0.0.1:{second_port}"}
+    assert env["SESSION_SECRET"] == SECRET
+    with (
+        serving_app(first_env, first_port, tmp_path / "first.log") as first,
+        serving_app(second_env, second_port, tmp_path / "second.log") as second,
+        httpx.Client(timeout=30) as browser,  # its cookies go to both: cookies ignore ports
+    ):
+        started = browser.get(f"{first}/sign-in")
+        callback_url = provider.authorize(started.headers["location"], sub="carol", name="Carol")
+        assert browser.get(callback_url).status_code == 302
+        assert "signed in as <strong>Carol</strong>" in browser.get(f"{second}/").text
+        assert "Carol" in browser.get(f"{second}/profile").text

@@ -1,0 +1,35 @@
+"""Sessions in Redis: one key per session, expiring with SESSION_LIFETIME."""
+
+import time
+
+import redis
+from flask.testing import FlaskClient
+
+from {{ cookiecutter.project_slug }}.settings import Settings
+
+from .conftest import make_app, session_id
+
+
+def store_a_session(client: FlaskClient) -> str:
+    with client.session_transaction() as session:
+        session["visited"] = True
+    sid = session_id(client)
+    assert sid is not None
+    return sid
+
+
+def test_session_key_has_the_prefix_and_the_lifetime(settings: Settings) -> None:
+    app = make_app(settings, session_lifetime=600)
+    sid = store_a_session(app.test_client())
+    client = redis.Redis.from_url(settings.redis_url)
+    ttl = client.ttl(f"{settings.session_key_prefix}{sid}")
+    assert 0 < ttl <= 600
+
+
+def test_sessions_expire_after_session_lifetime(settings: Settings) -> None:
+    app = make_app(settings, session_lifetime=1)
+    client = app.test_client()
+    store_a_session(client)
+    time.sleep(2.1)  # past the lifetime
+    with client.session_transaction() as session:
+        assert "visited" not in session
