@@ -105,6 +105,13 @@ def serve(token_lifetime: int) -> None:
         return {**config, "kid": config["key"]["kid"], "aud": client.get_client_id()}
 
     OpenIDCode.get_jwt_config = sign_like_logto
+    client_claims = OpenIDCode.get_client_claims
+
+    def claims_without_kid(self: OpenIDCode, client: Client) -> dict:
+        # authlib copies every signing option into the claims; `kid` belongs in the header.
+        return {name: value for name, value in client_claims(self, client).items() if name != "kid"}
+
+    OpenIDCode.get_client_claims = claims_without_kid
 
     # Logto accepts the client secret in the body for refreshes too, and answers with a
     # new ID token; the mock would do neither.
