@@ -83,6 +83,7 @@ class OidcProvider:
 
 def serve(token_lifetime: int) -> None:
     """Serve the provider on a free port of 127.0.0.1 and print the port."""
+    import hashlib
     from datetime import timedelta
 
     import flask
@@ -101,8 +102,13 @@ def serve(token_lifetime: int) -> None:
     def sign_like_logto(self: OpenIDCode, grant: object, client: Client) -> dict:
         # Logto's ID tokens name their key (`kid`), which the SDK's JWKS client needs,
         # and carry the app id as a string `aud`, which the SDK's claims model needs.
+        # Logto also names the sign-in session (`sid`) when the app requires sessions;
+        # here each authorization code starts one.
         config = sign_config(self, grant, client)
-        return {**config, "kid": config["key"]["kid"], "aud": client.get_client_id()}
+        config |= {"kid": config["key"]["kid"], "aud": client.get_client_id()}
+        if code := flask.request.form.get("code"):
+            config["sid"] = hashlib.sha256(code.encode()).hexdigest()[:32]
+        return config
 
     OpenIDCode.get_jwt_config = sign_like_logto
     client_claims = OpenIDCode.get_client_claims
