@@ -13,9 +13,11 @@ CHOICES = json.loads((TEMPLATE / "cookiecutter.json").read_text())
 COMBINATIONS = list(product(CHOICES["framework"], CHOICES["session_backend"]))
 
 
-def run(command: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Run a command in a baked project as its user would, outside this repo's virtualenv."""
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"} | (env or {})
     return subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )

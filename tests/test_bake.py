@@ -1,5 +1,6 @@
 """Every framework × session backend bakes a clean project whose own tests pass."""
 
+import os
 import re
 from pathlib import Path
 
@@ -41,9 +42,16 @@ def test_baked_project_is_ruff_clean(baked, framework: str, backend: str) -> Non
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+# The `database` backend's tests run on SQLite by default; they run again on PostgreSQL.
+POSTGRES_URL = os.environ.get("POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
 @pytest.mark.parametrize(("framework", "backend"), COMBINATIONS, ids=COMBINATION_IDS)
 def test_baked_project_passes_its_own_tests(baked, framework: str, backend: str) -> None:
     project = baked(framework, backend)
-    result = run(["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"], project)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert " passed" in result.stdout
+    databases = [None, POSTGRES_URL] if backend == "database" else [None]
+    for database_url in databases:
+        env = {"DATABASE_URL": database_url} if database_url else {}
+        result = run(["uv", "run", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+        assert " passed" in result.stdout

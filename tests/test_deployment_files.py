@@ -10,8 +10,13 @@ import yaml
 
 from .test_bake import COMBINATION_IDS, COMBINATIONS
 
-STORE_SERVICES = {"memory": set(), "redis": {"redis"}, "mongodb": {"mongo"}}
-STORE_URLS = {"redis": "REDIS_URL", "mongodb": "MONGODB_URL"}
+STORE_SERVICES = {
+    "memory": set(),
+    "redis": {"redis"},
+    "mongodb": {"mongo"},
+    "database": {"postgres"},
+}
+STORE_URLS = {"redis": "REDIS_URL", "mongodb": "MONGODB_URL", "database": "DATABASE_URL"}
 
 
 @pytest.mark.parametrize(("framework", "backend"), COMBINATIONS, ids=COMBINATION_IDS)
