@@ -10,9 +10,9 @@ import redis
 from django.conf import settings
 from django.test import Client
 
-from .conftest import free_port, session_key, sign_in, stored_session
+from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
-from .servers import serve_app
+from .servers import free_port, serve_app
 from .store import KEY_PREFIX, redis_server, redis_url, use_redis
 
 

@@ -1,7 +1,6 @@
 """Fixtures: a real OpenID Connect provider for the session, an app pointed at it."""
 
 import re
-import socket
 from collections.abc import Iterator
 from importlib import import_module
 from typing import Any
@@ -36,13 +35,6 @@ def logto(settings: Any, provider: OidcProvider) -> OidcProvider:
 def client() -> Client:
     """A browser that checks CSRF tokens as the real one would have to."""
     return Client(enforce_csrf_checks=True)
-
-
-def free_port() -> int:
-    """A port of 127.0.0.1 that nothing listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def session_key(client: Client) -> str | None:

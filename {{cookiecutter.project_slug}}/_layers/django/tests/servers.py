@@ -1,6 +1,7 @@
 """The app in real server processes (uvicorn, as production's uvicorn worker serves it)."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,13 @@ import httpx
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STARTUP_LIMIT = 60  # seconds; a server that is not up by then has failed
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextmanager

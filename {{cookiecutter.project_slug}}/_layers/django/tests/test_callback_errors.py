@@ -8,8 +8,9 @@ from django.test import Client
 
 from {{ cookiecutter.project_slug }}.session_storage import SessionStorage
 
-from .conftest import free_port, session_key, stored_session
+from .conftest import session_key, stored_session
 from .oidc_provider import OidcProvider
+from .servers import free_port
 from .store import stored_session_count
 
 

@@ -9,8 +9,9 @@ from logto.OidcCore import OidcCore
 
 from {{ cookiecutter.project_slug }} import logto_client
 
-from .conftest import csrf_token, free_port, session_key, sign_in, stored_session
+from .conftest import csrf_token, session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
+from .servers import free_port
 from .store import stored_session_count
 
 

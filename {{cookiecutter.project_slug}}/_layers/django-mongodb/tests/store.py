@@ -1,0 +1,92 @@
+"""The MongoDB session store, as the tests see it.
+
+The tests use the MongoDB at MONGODB_URL when the environment sets it (.env's default does
+not count); otherwise they start a MongoDB-protocol server of their own (secantus).
+"""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from dotenv import dotenv_values
+from pymongo import MongoClient
+from pymongo.collection import Collection
+from pymongo.errors import PyMongoError
+
+from config import sessions
+
+from .servers import PROJECT_DIR, free_port
+
+KEY_PREFIX = f"test-{uuid.uuid4().hex}:session:"
+
+
+@contextmanager
+def mongodb_server(port: int, storage_path: str = ":memory:") -> Iterator[str]:
+    """A secantus server on `port`; yields its URL once it answers."""
+    command = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(
+        [*command, "--storage-path", storage_path, "--log-level", "ERROR"],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"
+    try:
+        client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=500)
+        for _ in range(200):
+            try:
+                client.admin.command("ping")
+                break
+            except PyMongoError:
+                if process.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        client.close()
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def configured_url() -> str | None:
+    """MONGODB_URL when the environment itself sets it, not just .env."""
+    url = os.environ.get("MONGODB_URL")
+    return url if url and url != dotenv_values(PROJECT_DIR / ".env").get("MONGODB_URL") else None
+
+
+def store_at(url: str) -> dict[str, Any]:
+    """The app's session store settings, at the MongoDB at `url`, with this run's key prefix."""
+    return {**sessions.store(lifetime=settings.SESSION_LIFETIME, key_prefix=KEY_PREFIX), "URL": url}
+
+
+@contextmanager
+def test_mongodb() -> Iterator[str]:
+    if url := configured_url():
+        yield url
+    else:
+        with mongodb_server(free_port()) as url:
+            yield url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_store() -> Iterator[None]:
+    """Sessions go to this run's MongoDB, under a key prefix of this test run."""
+    with test_mongodb() as url, override_settings(SESSION_STORE=store_at(url)):
+        yield
+        session_records().delete_many({"_id": {"$regex": f"^{KEY_PREFIX}"}})
+
+
+def session_records() -> Collection[dict[str, Any]]:
+    store = settings.SESSION_STORE
+    client: MongoClient[dict[str, Any]] = MongoClient(store["URL"], tz_aware=True)
+    return client.get_default_database(store["DATABASE"])[store["COLLECTION"]]
+
+
+def stored_session_count() -> int:
+    return session_records().count_documents({"_id": {"$regex": f"^{KEY_PREFIX}"}})
