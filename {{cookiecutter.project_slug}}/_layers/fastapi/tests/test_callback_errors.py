@@ -1,5 +1,6 @@
 """Callbacks that must not sign anyone in, and a Logto that is missing or unreachable."""
 
+from contextlib import ExitStack
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -109,3 +110,17 @@ def test_failed_callback_keeps_other_sessions(
     sign_in(client, provider, sub="alice")
     assert other_client.get("/callback", params={"code": "x", "state": "y"}).status_code == 400
     assert client.get("/profile").status_code == 200
+
+
+def test_provider_unreachable_at_the_callback_is_a_502_page(store_settings: dict) -> None:
+    with ExitStack() as app_running:
+        with OidcProvider.run() as doomed:
+            settings = make_settings(store_settings, logto_endpoint=doomed.endpoint)
+            app = create_app(settings)
+            client = TestClient(app, base_url=BASE_URL, follow_redirects=False)
+            app_running.enter_context(client)
+            callback_url = start_sign_in(client, doomed)
+        response = client.get(callback_url)  # the provider has stopped meanwhile
+        assert response.status_code == 502
+        assert "Logto cannot be reached" in response.text
+        assert_not_signed_in(client)

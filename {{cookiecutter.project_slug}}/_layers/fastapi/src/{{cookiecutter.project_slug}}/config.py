@@ -9,8 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .store_config import StoreSettings
 
-# Values that people paste from examples; none of them is a secret.
-PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "your-secret", "session-secret", "xxx"}
+# Words of the values people paste from examples; no secret of theirs contains them.
+PLACEHOLDER_MARKERS = ("change", "replace", "example", "placeholder", "your-", "secret")
 MIN_SECRET_LENGTH = 32
 
 
@@ -59,7 +59,7 @@ class Settings(BaseSettings, StoreSettings):
         secret = self.session_secret
         if not secret:
             problems.append("SESSION_SECRET is missing")
-        elif secret.lower() in PLACEHOLDER_SECRETS:
+        elif any(marker in secret.lower() for marker in PLACEHOLDER_MARKERS):
             problems.append("SESSION_SECRET is a placeholder")
         elif len(secret) < MIN_SECRET_LENGTH:
             problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")

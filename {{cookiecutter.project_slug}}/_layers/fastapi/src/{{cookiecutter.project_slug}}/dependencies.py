@@ -17,6 +17,7 @@ from .errors import LogtoNotConfiguredError, SessionStoreUnavailableError
 from .logto_client import AppLogtoClient, signed_in_claims
 from .security import csrf_token
 from .session_storage import SessionStorage
+from .tokens import refreshed_claims
 
 Session = dict[str, Any]
 
@@ -85,7 +86,10 @@ async def signed_in_user(request: Request, settings: SettingsDep) -> SignedInUse
     if session is None:
         return None
     client = logto_client_for(settings, session)
-    if (claims := signed_in_claims(client)) is None:
+    claims = signed_in_claims(client)
+    if claims is None and client.getRefreshToken() is not None:
+        claims = await refreshed_claims(request, client)
+    if claims is None:
         return None
     return SignedInUser(claims, csrf_token(session, settings.session_secret), client)
 

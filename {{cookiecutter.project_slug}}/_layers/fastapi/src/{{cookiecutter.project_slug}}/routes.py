@@ -6,7 +6,7 @@ from typing import Annotated
 import jwt
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from logto import LogtoException, UserInfoResponse
+from logto import LogtoException
 from starsessions import get_session_handler
 
 from .dependencies import (
@@ -20,6 +20,7 @@ from .errors import SessionStoreUnavailableError
 from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError
 from .security import is_valid_csrf_token, new_csrf_seed, safe_next_path
 from .templating import templates
+from .tokens import fetch_userinfo
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +44,11 @@ async def sign_in(
     next_path: Annotated[str | None, Query(alias="next")] = None,
 ) -> RedirectResponse:
     authorization_url = await logto.signIn(redirectUri=f"{settings.base_url}/callback")
-    if next_path := safe_next_path(next_path):
-        session[NEXT_PATH_KEY] = next_path
-    else:
+    if next_path is None:
         session.pop(NEXT_PATH_KEY, None)
+    else:
+        # Only back to a page of this app: anything else could send the visitor anywhere.
+        session[NEXT_PATH_KEY] = safe_next_path(next_path) or "/"
     return RedirectResponse(authorization_url, status_code=303)
 
 
@@ -83,11 +85,7 @@ async def rotate_session_id(request: Request) -> None:
 async def profile(request: Request, user: SignedInUserDep) -> HTMLResponse | RedirectResponse:
     if user is None:
         return RedirectResponse("/sign-in", status_code=303)
-    userinfo: UserInfoResponse | None = None
-    try:
-        userinfo = await user.logto.fetchUserInfo()
-    except (LogtoException, LogtoUnreachableError, *PROVIDER_ERRORS) as error:
-        logger.warning("Logto's userinfo endpoint did not answer: %r", error)
+    userinfo = await fetch_userinfo(request, user.logto)
     context = {
         "user": user.claims,
         "csrf_token": user.csrf_token,
