@@ -1,14 +1,26 @@
 """The Logto client of one request, on that request's server-side session."""
 
+import threading
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import import_module
+
+import jwt
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
-from logto import LogtoConfig
+from logto import IdTokenClaims, LogtoConfig, LogtoException
 
-from .logto_client import AppLogtoClient
-from .session_storage import SessionStorage
+from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
+from .session_storage import KEY_PREFIX, SessionStorage
 
 LOGTO_SETTINGS = ("LOGTO_ENDPOINT", "LOGTO_APP_ID", "LOGTO_APP_SECRET")
+
+# One lock per session with a refresh under way in this process; gone when unused.
+_refresh_locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
+_refresh_locks_guard = threading.Lock()
 
 
 def missing_logto_settings() -> list[str]:
@@ -33,6 +45,61 @@ async def logto_client(request: HttpRequest) -> AppLogtoClient:
         appSecret=settings.LOGTO_APP_SECRET or None,
     )
     return AppLogtoClient(config, SessionStorage(request.session))
+
+
+async def signed_in_user(request: HttpRequest, client: AppLogtoClient) -> IdTokenClaims | None:
+    """The ID token's claims while the user is signed in, refreshing an expired ID token.
+
+    With an expired ID token and a refresh token, the SDK's getAccessToken() asks Logto for
+    new tokens, ID token included. Two requests of one session must not both do it (Logto
+    rotates refresh tokens, so the second would use a spent one): they take turns, and the
+    second finds the tokens the first saved.
+    """
+    if (claims := signed_in_claims(client)) is not None or client.getRefreshToken() is None:
+        return claims
+    async with refresh_lock(request.session.session_key or ""):
+        await reload_tokens(request)
+        if (claims := signed_in_claims(client)) is not None:
+            return claims  # Refreshed by another request meanwhile.
+        # getAccessToken() only refreshes once no valid access token is left.
+        storage = SessionStorage(request.session)
+        storage.delete("accessTokenMap")
+        try:
+            await client.getAccessToken()
+        except (LogtoException, jwt.InvalidTokenError):
+            # Logto refused the refresh token (revoked or expired): this sign-in is over.
+            storage.delete("idToken")
+            storage.delete("refreshToken")
+            return None
+        except (LogtoUnreachableError, *PROVIDER_ERRORS):
+            return None  # Signed out for now; the next request tries again.
+        await request.session.asave()
+        return signed_in_claims(client)
+
+
+@asynccontextmanager
+async def refresh_lock(session_key: str) -> AsyncIterator[None]:
+    with _refresh_locks_guard:
+        lock = _refresh_locks.setdefault(session_key, threading.Lock())
+    # A thread lock, waited for in a worker thread: it holds across event loops too (WSGI
+    # runs each request in a loop of its own) and does not block this loop meanwhile.
+    await sync_to_async(lock.acquire, thread_sensitive=False)()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+async def reload_tokens(request: HttpRequest) -> None:
+    """Take Logto's tokens as the store has them now, in case another request changed them."""
+    stored = import_module(settings.SESSION_ENGINE).SessionStore(request.session.session_key)
+    stored_items = dict(await stored.aitems())
+    for key in list(request.session.keys()):
+        if key.startswith(KEY_PREFIX) and key not in stored_items:
+            del request.session[key]
+    for key, value in stored_items.items():
+        if key.startswith(KEY_PREFIX) and request.session.get(key) != value:
+            request.session[key] = value
 
 
 def callback_url() -> str:

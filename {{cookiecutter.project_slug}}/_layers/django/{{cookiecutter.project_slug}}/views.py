@@ -9,9 +9,15 @@ from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
 from logto import LogtoException
 
-from .auth import callback_url, logto_client, missing_logto_settings, safe_next
+from .auth import (
+    callback_url,
+    logto_client,
+    missing_logto_settings,
+    safe_next,
+    signed_in_user,
+)
 from .errors import SessionStoreUnavailable, error_page
-from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, signed_in_claims
+from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError
 from .session_storage import SessionStorage
 
 # Where to go after the callback, kept in the session between /sign-in and /callback.
@@ -27,7 +33,7 @@ def logto_unreachable(request: HttpRequest) -> HttpResponse:
 
 async def index(request: HttpRequest) -> HttpResponse:
     client = await logto_client(request)
-    context = {"user": signed_in_claims(client)}
+    context = {"user": await signed_in_user(request, client)}
     return render(request, "{{ cookiecutter.project_slug }}/index.html", context)
 
 
@@ -66,7 +72,7 @@ async def callback(request: HttpRequest) -> HttpResponse:
 
 async def profile(request: HttpRequest) -> HttpResponse:
     client = await logto_client(request)
-    if (claims := signed_in_claims(client)) is None:
+    if (claims := await signed_in_user(request, client)) is None:
         return redirect("sign-in")
     try:
         userinfo = (await client.fetchUserInfo()).model_dump(exclude_none=True)
