@@ -13,6 +13,12 @@ from pymongo import MongoClient
 
 from .servers import StoreProcess, free_port
 
+TEST_DATABASE = "{{ cookiecutter.project_slug }}_test"
+
+
+def test_database_url(port: int) -> str:
+    return f"mongodb://127.0.0.1:{port}/" + TEST_DATABASE
+
 
 def secantus(port: int, storage_path: str) -> StoreProcess:
     """A MongoDB-protocol server (PyPI `secantusdb`) on `port`."""
@@ -30,7 +36,7 @@ def running_store() -> Iterator[dict[str, object]]:
         port = free_port()
         server = secantus(port, ":memory:")
         server.start()
-        url = f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"
+        url = test_database_url(port)
     try:
         yield {"mongodb_url": url, "session_key_prefix": prefix}
     finally:
@@ -51,9 +57,8 @@ def stored_session_ids(app: Flask) -> set[str]:
 
 def own_store(port: int, data_dir: Path) -> tuple[StoreProcess, dict[str, object]]:
     """A MongoDB server on `port` whose data survives a restart; and settings that use it."""
-    url = f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"
-    return secantus(port, str(data_dir)), {"mongodb_url": url}
+    return secantus(port, str(data_dir)), {"mongodb_url": test_database_url(port)}
 
 
 def unreachable_store(port: int) -> dict[str, object]:
-    return {"mongodb_url": f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"}
+    return {"mongodb_url": test_database_url(port)}

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 PROJECT = Path(__file__).resolve().parent.parent
+APP = "{{ cookiecutter.project_slug }}.app:create_app()"  # for gunicorn
 STARTUP_SECONDS = 30
 
 
@@ -39,7 +40,7 @@ def wait_until_listening(port: int, process: subprocess.Popen) -> None:
 def serving_app(env: dict[str, str], port: int, log: Path, workers: int = 1) -> Iterator[str]:
     """The app under gunicorn, as in production, on `port`; yields its URL."""
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(workers), "{{ cookiecutter.project_slug }}.app:create_app()"]
+    command += ["--workers", str(workers), APP]
     with log.open("w") as output:
         process = subprocess.Popen(
             command, cwd=PROJECT, env={**os.environ, **env}, stdout=output, stderr=output

@@ -5,7 +5,10 @@ from urllib.parse import urlencode
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import session_id
+from {{ cookiecutter.project_slug }}.session_storage import SessionStorage
+from {{ cookiecutter.project_slug }}.settings import Settings
+
+from .conftest import make_app, session_id
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
@@ -57,3 +60,15 @@ def test_replayed_code_is_refused(app: Flask, provider: OidcProvider) -> None:
     with attacker.session_transaction() as session:
         session.update(pending_sign_in)
     assert_refused(attacker.get(callback_url), attacker)
+
+
+def test_provider_unreachable_at_the_callback_is_a_502(settings: Settings) -> None:
+    with OidcProvider.run() as provider:
+        client = make_app(settings, logto_endpoint=provider.endpoint).test_client()
+        callback_url = provider.authorize(client.get("/sign-in").location)
+    response = client.get(callback_url)  # the provider has stopped since
+    assert response.status_code == 502
+    assert "Logto is unreachable" in response.text
+    assert "not signed in" in client.get("/").text
+    with client.session_transaction() as session:
+        assert SessionStorage(session).get("idToken") is None

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dotenv import load_dotenv
 
@@ -19,12 +19,12 @@ class SettingsError(Exception):
 class Settings:
     app_env: str = "development"
     base_url: str = "http://127.0.0.1:8000"
-    session_secret: str = ""
+    session_secret: str = field(default="", repr=False)  # secrets stay out of logs
     session_lifetime: int = 1_209_600  # seconds without use: 14 days, like Logto's refresh token
     session_key_prefix: str = "{{ cookiecutter.project_slug }}:session:"
     logto_endpoint: str = ""
     logto_app_id: str = ""
-    logto_app_secret: str = ""
+    logto_app_secret: str = field(default="", repr=False)
     session_memory_max_entries: int = 10_000  # the oldest sessions go first beyond this
 
     @classmethod

@@ -2,10 +2,11 @@
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dotenv import load_dotenv
 
+DEFAULT_MONGODB_URL = "mongodb://127.0.0.1:27017/{{ cookiecutter.project_slug }}"
 MIN_SECRET_LENGTH = 32
 # Values that mean "the example was copied and no real secret was ever set".
 PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "session-secret", "dev"})
@@ -19,13 +20,13 @@ class SettingsError(Exception):
 class Settings:
     app_env: str = "development"
     base_url: str = "http://127.0.0.1:8000"
-    session_secret: str = ""
+    session_secret: str = field(default="", repr=False)  # secrets stay out of logs
     session_lifetime: int = 1_209_600  # seconds without use: 14 days, like Logto's refresh token
     session_key_prefix: str = "{{ cookiecutter.project_slug }}:session:"
     logto_endpoint: str = ""
     logto_app_id: str = ""
-    logto_app_secret: str = ""
-    mongodb_url: str = "mongodb://127.0.0.1:27017/{{ cookiecutter.project_slug }}"
+    logto_app_secret: str = field(default="", repr=False)
+    mongodb_url: str = field(default=DEFAULT_MONGODB_URL, repr=False)  # may hold a password
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

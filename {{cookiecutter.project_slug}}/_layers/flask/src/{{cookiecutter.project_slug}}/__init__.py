@@ -1,1 +1,1 @@
-"""{{ cookiecutter.project_name }}: a Flask app signed in with Logto, tokens in a server-side session."""
+"""A Flask app that signs people in with Logto and keeps their tokens in a server-side session."""

@@ -1,4 +1,4 @@
-"""The app factory: `flask --app {{ cookiecutter.project_slug }}.app run` finds `create_app`."""
+"""The app factory: `flask --app <package>.app run` and gunicorn call `create_app()`."""
 
 import logging
 import secrets

@@ -1,7 +1,5 @@
 """Every route of the app: the home page, Logto sign-in and sign-out, the profile, health."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import (
@@ -15,59 +13,35 @@ from flask import (
     session,
     url_for,
 )
-from logto import IdTokenClaims, LogtoConfig, LogtoException
+from logto import IdTokenClaims, LogtoException
 from werkzeug.wrappers import Response
 
+from .auth import (
+    current_settings,
+    current_user,
+    logto_client,
+    require_logto_settings,
+    talking_to_logto,
+)
 from .csrf import csrf_token, csrf_token_is_valid, new_csrf_token
-from .errors import LogtoNotConfiguredError, SignInFailedError
-from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
+from .errors import SignInFailedError
+from .logto_client import LogtoUnreachableError
 from .redirects import safe_next_path
-from .session_storage import SessionStorage
 from .sessions import STORE_KIND, store_is_up
-from .settings import Settings
 
 blueprint = Blueprint("pages", __name__)
 
 NEXT_PATH_KEY = "next_path"  # where to go after the callback, kept through the sign-in
 
 
-def current_settings() -> Settings:
-    return current_app.extensions["settings"]
-
-
-def logto_client() -> AppLogtoClient:
-    """A Logto client for this request; the SDK keeps its state in the request's session."""
-    settings = current_settings()
-    config = LogtoConfig(
-        endpoint=settings.logto_endpoint,
-        appId=settings.logto_app_id,
-        appSecret=settings.logto_app_secret or None,
-    )
-    return AppLogtoClient(config, storage=SessionStorage(session))
-
-
-def require_logto_settings() -> None:
-    if missing := current_settings().missing_logto_settings:
-        raise LogtoNotConfiguredError(missing)
-
-
-@contextmanager
-def talking_to_logto() -> Iterator[None]:
-    """Turn the ways a call to Logto fails in transit into one error (a 502 page)."""
-    try:
-        yield
-    except PROVIDER_ERRORS as error:
-        raise LogtoUnreachableError(str(error)) from error
-
-
-def page_context(claims: IdTokenClaims | None) -> dict[str, Any]:
-    return {"user": claims, "csrf_token": csrf_token() if claims else None}
+def page_context(user: IdTokenClaims | None) -> dict[str, Any]:
+    return {"user": user, "csrf_token": csrf_token() if user else None}
 
 
 @blueprint.get("/")
-def index() -> str:
-    claims = signed_in_claims(logto_client())
-    return render_template("index.html", **page_context(claims))
+async def index() -> str:
+    user = await current_user(logto_client())
+    return render_template("index.html", **page_context(user))
 
 
 @blueprint.get("/sign-in")
@@ -86,17 +60,16 @@ async def sign_in() -> Response:
 @blueprint.get("/callback")
 async def callback() -> Response:
     require_logto_settings()
-    client = logto_client()
     try:
         with talking_to_logto():
-            await client.handleSignInCallback(request.url)
+            await logto_client().handleSignInCallback(request.url)
     except LogtoException as error:
         # Wrong or missing state, no sign-in in this session, `error=` from Logto,
-        # a code Logto refuses (replayed, expired): the tokens were not stored.
+        # a code Logto refuses (replayed, expired): no token was stored.
         raise SignInFailedError(str(error)) from error
     next_path = session.pop(NEXT_PATH_KEY, None) or url_for(".profile")
-    # A new id for the signed-in session, so that an id known before sign-in
-    # (planted by someone else, or logged somewhere) does not become signed in.
+    # A new session id for the signed-in session (the old record is deleted), so that
+    # an id known before sign-in, planted or leaked, does not become signed in.
     current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
     new_csrf_token()
     return redirect(next_path)
@@ -105,8 +78,8 @@ async def callback() -> Response:
 @blueprint.get("/profile")
 async def profile() -> Response | str:
     client = logto_client()
-    claims = signed_in_claims(client)
-    if claims is None:
+    user = await current_user(client)
+    if user is None:
         return redirect(url_for(".sign_in", next=request.path))
     try:
         with talking_to_logto():
@@ -116,9 +89,9 @@ async def profile() -> Response | str:
         userinfo = None
     return render_template(
         "profile.html",
-        claims=claims.model_dump(exclude_none=True),
+        claims=user.model_dump(exclude_none=True),
         userinfo=userinfo,
-        **page_context(claims),
+        **page_context(user),
     )
 
 
@@ -126,7 +99,7 @@ async def profile() -> Response | str:
 async def sign_out() -> Response:
     if not csrf_token_is_valid(request.form.get("csrf_token")):
         abort(403, "The sign-out form expired or did not come from this app. Please try again.")
-    # Forget the whole session here first: whatever Logto answers, it is over in this app.
+    # Delete the whole session here first: whatever Logto answers, it is over in this app.
     session.clear()
     settings = current_settings()
     if settings.missing_logto_settings:

@@ -1,0 +1,115 @@
+"""Who is signed in: the Logto client of a request, and its ID token kept fresh.
+
+An ID token counts only while it has not expired. When it has and the session holds a
+refresh token, the SDK's `getAccessToken()` refreshes, which stores a new ID token too.
+Logto may rotate refresh tokens, so two requests of one session must not both refresh with
+the same one: refreshes are serialised per session (within this process), and a request
+that waited re-reads the session the other one saved.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from weakref import WeakValueDictionary
+
+from flask import current_app, request, session
+from logto import IdTokenClaims, LogtoConfig, LogtoException
+from werkzeug.wrappers import Response
+
+from .errors import LogtoNotConfiguredError
+from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
+from .session_storage import SessionStorage
+from .settings import Settings
+
+_refresh_locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()
+_refresh_locks_guard = threading.Lock()
+
+
+def current_settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+def require_logto_settings() -> None:
+    if missing := current_settings().missing_logto_settings:
+        raise LogtoNotConfiguredError(missing)
+
+
+def logto_client() -> AppLogtoClient:
+    """A Logto client for this request; the SDK keeps its state in the request's session."""
+    settings = current_settings()
+    config = LogtoConfig(
+        endpoint=settings.logto_endpoint,
+        appId=settings.logto_app_id,
+        appSecret=settings.logto_app_secret or None,
+    )
+    return AppLogtoClient(config, storage=SessionStorage(session))
+
+
+@contextmanager
+def talking_to_logto() -> Iterator[None]:
+    """Turn the ways a call to Logto fails in transit into one error (a 502 page)."""
+    try:
+        yield
+    except PROVIDER_ERRORS as error:
+        raise LogtoUnreachableError(str(error)) from error
+
+
+async def current_user(client: AppLogtoClient) -> IdTokenClaims | None:
+    """The signed-in user's ID token claims, refreshed if need be; None when anonymous."""
+    if (claims := signed_in_claims(client)) is not None:
+        return claims
+    if client.getRefreshToken() is None:
+        return None
+    with refresh_lock(session.sid):  # type: ignore[attr-defined]
+        reload_session()
+        if (claims := signed_in_claims(client)) is not None:
+            return claims  # refreshed by another request while this one waited
+        try:
+            with talking_to_logto():
+                await refresh_tokens(client)
+        except LogtoException as error:
+            # Refresh token expired or revoked: the sign-in is over.
+            current_app.logger.info("Refresh refused, signing out: %s", error)
+            forget_tokens()
+            return None
+        except LogtoUnreachableError as error:
+            # Keep the refresh token: Logto may answer next time.
+            current_app.logger.warning("Cannot refresh, Logto unreachable: %s", error)
+            return None
+        save_session_now()
+    return signed_in_claims(client)
+
+
+async def refresh_tokens(client: AppLogtoClient) -> None:
+    # The cached access token belongs to the expired sign-in; without it the SDK refreshes.
+    SessionStorage(session).delete("accessTokenMap")
+    await client.getAccessToken()
+
+
+def forget_tokens() -> None:
+    storage = SessionStorage(session)
+    storage.delete("idToken")
+    storage.delete("refreshToken")
+    storage.delete("accessTokenMap")
+
+
+@contextmanager
+def refresh_lock(session_id: str) -> Iterator[None]:
+    with _refresh_locks_guard:
+        lock = _refresh_locks.setdefault(session_id, threading.Lock())
+    with lock:
+        yield
+
+
+def reload_session() -> None:
+    """Take what the store holds for this session now, in place of what the request loaded."""
+    interface = current_app.session_interface
+    stored = interface.open_session(current_app, request)
+    if stored is not None and stored.sid == session.sid:  # type: ignore[attr-defined]
+        session.clear()
+        session.update(stored)
+
+
+def save_session_now() -> None:
+    """Store the session before the response is sent, for the requests waiting to refresh."""
+    current_app.session_interface.save_session(current_app, session, Response())  # type: ignore[arg-type]
