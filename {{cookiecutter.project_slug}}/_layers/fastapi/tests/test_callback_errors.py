@@ -73,6 +73,7 @@ def test_error_from_the_provider_is_refused(client: TestClient, provider: OidcPr
     state = parse_qs(urlsplit(callback_url).query)["state"][0]
     response = client.get("/callback", params={"error": "access_denied", "state": state})
     assert response.status_code == 400
+    assert "Logto did not sign you in (access_denied)" in response.text
     assert "Traceback" not in response.text
     assert_not_signed_in(client)
 

@@ -1,6 +1,7 @@
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from .conftest import BASE_URL
 from .store import stored_session_ids
 
 
@@ -32,3 +33,16 @@ def test_healthz_reports_the_store(app: FastAPI, client: TestClient) -> None:
     assert response.status_code == 200
     kind = app.state.session_store.kind
     assert response.json() == {"status": "ok", "session_store": f"{kind}: ok"}
+
+
+def test_unexpected_error_is_a_500_page_without_a_stack_trace(app: FastAPI) -> None:
+    @app.get("/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, base_url=BASE_URL, raise_server_exceptions=False) as client:
+        response = client.get("/broken")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.text
+    assert "a bug" not in response.text
+    assert "Traceback" not in response.text

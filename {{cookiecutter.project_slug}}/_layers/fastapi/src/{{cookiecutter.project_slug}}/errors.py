@@ -17,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 class LogtoNotConfiguredError(Exception):
     def __init__(self, missing: list[str]) -> None:
-        super().__init__(f"Sign-in is not set up: {', '.join(missing)} missing.")
+        names = " and ".join(missing)
+        super().__init__(f"Sign-in is not set up yet: set {names} in .env, as README.md says.")
         self.missing = missing
 
 
@@ -47,7 +48,7 @@ async def _invalid_request(request: Request, error: Exception) -> HTMLResponse:
 
 
 async def _logto_not_configured(request: Request, error: Exception) -> HTMLResponse:
-    return error_page(request, 503, f"{error} Set it in .env (see README.md).")
+    return error_page(request, 503, str(error))
 
 
 async def _logto_unreachable(request: Request, error: Exception) -> HTMLResponse:
@@ -60,7 +61,13 @@ async def _store_unavailable(request: Request, error: Exception) -> HTMLResponse
     return error_page(request, 503, f"{error} Please try again in a moment.")
 
 
+async def _unexpected(request: Request, error: Exception) -> HTMLResponse:
+    # A bug: Starlette logs the stack trace after this page went out.
+    return error_page(request, 500, "Something went wrong on our side. Please try again later.")
+
+
 def add_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LogtoNotConfiguredError, _logto_not_configured)

@@ -56,10 +56,13 @@ async def sign_in(
 async def callback(
     request: Request, session: SessionDep, logto: LogtoClientDep
 ) -> RedirectResponse:
+    if error := request.query_params.get("error"):
+        # The visitor cancelled at Logto, or Logto refused: nothing to exchange.
+        raise HTTPException(400, f"Logto did not sign you in ({error}). Please try again.")
     try:
         await logto.handleSignInCallback(str(request.url))
     except LogtoException as error:
-        # Wrong or missing state, no sign-in under way, `error=` from Logto, a replayed code.
+        # Wrong or missing state, no sign-in under way, a replayed code.
         logger.info("Sign-in callback refused: %s", error)
         raise HTTPException(
             400, "This sign-in could not be completed. Please sign in again."
