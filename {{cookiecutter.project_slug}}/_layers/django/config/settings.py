@@ -65,7 +65,9 @@ if PRODUCTION and (problems := production_problems()):
 
 # Development may run without a secret; a random one only costs the CSRF tokens on restart.
 SECRET_KEY = SESSION_SECRET or get_random_secret_key()
-DEBUG = not PRODUCTION
+# Off in development too: visitors get the app's own error pages, never a traceback page.
+# Tracebacks go to the console (LOGGING below).
+DEBUG = False
 ALLOWED_HOSTS = [urlsplit(BASE_URL).hostname or "127.0.0.1"]
 if not PRODUCTION:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]"]
@@ -118,6 +120,17 @@ CSRF_FAILURE_VIEW = "{{ cookiecutter.project_slug }}.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    # Production sits behind a proxy that ends TLS and sets X-Forwarded-Proto (and strips
+    # any the client sent). Health probes come from inside, over plain HTTP.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # An hour to begin with; raise it once HTTPS works on every subdomain.
+    SECURE_HSTS_SECONDS = 60 * 60
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Asking browsers to preload HSTS is hard to undo: the site's owner decides, not a template.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -127,5 +140,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"{{ cookiecutter.project_slug }}": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO"},
+        "{{ cookiecutter.project_slug }}": {"handlers": ["console"], "level": "INFO"},
+    },
 }

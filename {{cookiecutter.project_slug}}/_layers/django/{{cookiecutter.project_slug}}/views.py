@@ -1,5 +1,6 @@
 """Sign-in with Logto: the views that call the SDK are async."""
 
+import logging
 from importlib import import_module
 
 import jwt
@@ -19,6 +20,8 @@ from .auth import (
 from .errors import SessionStoreUnavailable, error_page
 from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError
 from .session_storage import SessionStorage
+
+logger = logging.getLogger(__name__)
 
 # Where to go after the callback, kept in the session between /sign-in and /callback.
 NEXT_KEY = "next"
@@ -46,6 +49,7 @@ async def sign_in(request: HttpRequest) -> HttpResponse:
     try:
         authorization_url = await client.signIn(redirectUri=callback_url())
     except LOGTO_DOWN:
+        logger.warning("Logto's discovery document is out of reach", exc_info=True)
         return logto_unreachable(request)
     request.session[NEXT_KEY] = safe_next(request.GET.get("next", "/profile"))
     return redirect(authorization_url)
@@ -60,8 +64,14 @@ async def callback(request: HttpRequest) -> HttpResponse:
         await client.handleSignInCallback(request.get_full_path())
     except LogtoException as error:
         # A wrong state, an `error=` from Logto, a code used twice: the request is at fault.
-        return error_page(request, 400, "Sign-in failed", f"Logto did not sign you in: {error}")
+        logger.info("Sign-in callback refused: %s", error)
+        if reason := request.GET.get("error"):
+            message = f"Logto did not sign you in ({reason}). Please try again."
+        else:
+            message = "This sign-in link is not valid (any more). Please sign in again."
+        return error_page(request, 400, "Sign-in failed", message)
     except (*LOGTO_DOWN, jwt.InvalidTokenError):
+        logger.warning("Sign-in callback failed at Logto", exc_info=True)
         return logto_unreachable(request)
     next_url = request.session.pop(NEXT_KEY, "/profile")
     # A new session id for the signed-in session; the old record is deleted from the store.
