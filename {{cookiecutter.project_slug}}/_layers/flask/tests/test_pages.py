@@ -27,11 +27,11 @@ def test_health_reports_the_store(client: FlaskClient) -> None:
 
 
 def test_sign_in_without_logto_settings_names_what_is_missing(settings: Settings) -> None:
-    client = make_app(settings, logto_endpoint="", logto_app_id="").test_client()
+    client = make_app(settings, logto_app_id="", logto_app_secret="").test_client()
     response = client.get("/sign-in")
     assert response.status_code == 503
-    assert "LOGTO_ENDPOINT" in response.text
-    assert "LOGTO_APP_ID" in response.text
+    assert "LOGTO_APP_ID, LOGTO_APP_SECRET" in response.text
+    assert "LOGTO_ENDPOINT" not in response.text
     assert client.get("/").status_code == 200
 
 

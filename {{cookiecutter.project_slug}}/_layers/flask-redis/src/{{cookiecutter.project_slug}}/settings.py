@@ -4,7 +4,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
 MIN_SECRET_LENGTH = 32
 # Values that mean "the example was copied and no real secret was ever set".
@@ -31,7 +31,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         """Settings from `environ`; by default the process environment with `.env` loaded."""
         if environ is None:
-            load_dotenv()  # never overrides variables that are already set
+            # The .env of the directory the app starts in; it never overrides the environment.
+            load_dotenv(find_dotenv(usecwd=True))
             environ = os.environ
         env = {name: value for name, value in environ.items() if value != ""}
         defaults = cls()
@@ -58,7 +59,11 @@ class Settings:
     @property
     def missing_logto_settings(self) -> list[str]:
         """The settings that sign-in needs and that are not set."""
-        required = {"LOGTO_ENDPOINT": self.logto_endpoint, "LOGTO_APP_ID": self.logto_app_id}
+        required = {
+            "LOGTO_ENDPOINT": self.logto_endpoint,
+            "LOGTO_APP_ID": self.logto_app_id,
+            "LOGTO_APP_SECRET": self.logto_app_secret,
+        }
         return [name for name, value in required.items() if not value]
 
     def check(self) -> None:

@@ -40,7 +40,7 @@ def logto_client() -> AppLogtoClient:
     config = LogtoConfig(
         endpoint=settings.logto_endpoint,
         appId=settings.logto_app_id,
-        appSecret=settings.logto_app_secret or None,
+        appSecret=settings.logto_app_secret,
     )
     return AppLogtoClient(config, storage=SessionStorage(session))
 
