@@ -995,10 +995,13 @@ def anonymous_checks(result: dict[str, Any]) -> dict[str, Any]:
         store_access = bool(
             traffic["store_reads_per_request"] or traffic["store_writes_per_request"]
         )
+    sets_cookie = memory["sets_cookie"] or bool(traffic["responses_setting_a_cookie"])
+    sessions = memory["sessions_after"]
     return {
-        "sets_cookie": memory["sets_cookie"] or bool(traffic["responses_setting_a_cookie"]),
+        "sets_cookie": sets_cookie,
         "store_access": store_access,
-        "sessions_stored": memory["sessions_after"],
+        "sessions_stored": sessions,
+        "hold": not sets_cookie and store_access is not True and not sessions,
     }
 
 
@@ -1016,36 +1019,40 @@ def ratio_cell(section: dict[str, Any]) -> str:
 
 def traffic_cell(traffic: dict[str, Any]) -> str:
     reads, writes = traffic["store_reads_per_request"], traffic["store_writes_per_request"]
-    if reads is None:
-        return "n/a (in-process)"
-    return f"{reads:.2f} r / {writes:.2f} w"
+    cookies = traffic["responses_setting_a_cookie"] / traffic["requests"]
+    store = "n/a (in-process)" if reads is None else f"{reads:.2f} r / {writes:.2f} w"
+    return f"{store}; Set-Cookie on {cookies:.0%}"
 
 
 def table(results: list[dict[str, Any]]) -> str:
     rows = [
-        "| case | bare req/s | anonymous `/` req/s (ratio) | signed-in `/` req/s (ratio) "
-        "| signed-in p50 / p99 ms | store per signed-in req | anon: cookie, store, sessions, "
-        "RSS Δ KiB |",
-        "|---|---|---|---|---|---|---|",
+        "| case | bare `/` req/s | anonymous `/` req/s (ratio) | signed-in `/` req/s (ratio) "
+        "| signed-in p50 / p99 ms | `/profile` req/s (ratio) | store per signed-in `/` "
+        "| anonymous: Set-Cookie, store access, sessions stored, RSS Δ (checks) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         name = f"{result['framework']} {result['backend']}"
         if result.get("status") != "ok":
             error = (result.get("error") or "").strip().splitlines()
-            rows.append(f"| {name} | failed: {error[0][:120] if error else '?'} | | | | | |")
+            reason = error[0][:120].replace("|", "/") if error else "?"
+            rows.append(f"| {name} | failed: {reason} | | | | | | |")
             continue
         signed = result["signed_in"]
         checks = result["anonymous"]["checks"]
         memory = result["anonymous_memory"]
         sessions = "n/a" if checks["sessions_stored"] is None else checks["sessions_stored"]
-        store_access = {None: "n/a", True: "YES", False: "no"}[checks["store_access"]]
+        store_access = {None: "n/a", True: "YES", False: "none"}[checks["store_access"]]
+        page = result.get("profile_page")
+        page_cell = f"{page['requests_per_second']:.0f} ({page['ratio']:.2f})" if page else "–"
         rows.append(
             f"| {name} | {result['bare']['requests_per_second']:.0f} "
             f"| {ratio_cell(result['anonymous'])} | {ratio_cell(signed)} "
-            f"| {signed['p50_ms']:.1f} / {signed['p99_ms']:.1f} "
+            f"| {signed['p50_ms']:.1f} / {signed['p99_ms']:.1f} | {page_cell} "
             f"| {traffic_cell(result['store_traffic']['signed_in'])} "
             f"| {'YES' if checks['sets_cookie'] else 'no'}, {store_access}, {sessions} "
-            f"after {memory['requests']}, {memory['rss_kib_growth']:+d} |"
+            f"after {memory['requests']}, {memory['rss_kib_growth']:+d} KiB "
+            f"({'ok' if checks['hold'] else 'FAIL'}) |"
         )
     return "\n".join(rows)
 

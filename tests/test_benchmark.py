@@ -53,7 +53,12 @@ def test_quick_run_completes_and_writes_its_json(tmp_path: Path) -> None:
         assert set(case[target]) >= LOAD_FIELDS | VERDICT_FIELDS
         assert case[target]["requests"] > 0
         assert case[target]["bad_responses"] == 0
-    assert set(case["anonymous"]["checks"]) == {"sets_cookie", "store_access", "sessions_stored"}
+    assert set(case["anonymous"]["checks"]) == {
+        "sets_cookie",
+        "store_access",
+        "sessions_stored",
+        "hold",
+    }
     assert case["anonymous_memory"]["requests"] == report["settings"]["anonymous_requests"]
     assert {"rss_kib_before", "rss_kib_after", "sessions_after"} <= set(case["anonymous_memory"])
     assert case["provider_per_sign_in"]["requests"]["token"] >= 1
