@@ -125,3 +125,16 @@ def test_provider_unreachable_at_the_callback_is_a_502_page(store_settings: dict
         assert response.status_code == 502
         assert "Logto cannot be reached" in response.text
         assert_not_signed_in(client)
+
+
+def test_callback_with_an_unknown_session_is_refused_and_adopts_nothing(
+    app: FastAPI, client: TestClient
+) -> None:
+    made_up_id = "f" * 32
+    client.cookies.set("session", made_up_id, domain="127.0.0.1")
+    before = stored_session_ids(app)
+    response = client.get("/callback", params={"code": "made-up", "state": "made-up"})
+    assert response.status_code == 400
+    assert "set-cookie" not in response.headers
+    assert stored_session_ids(app) == before
+    assert made_up_id not in before

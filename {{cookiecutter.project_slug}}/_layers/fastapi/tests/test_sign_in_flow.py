@@ -90,3 +90,14 @@ def test_discovery_is_fetched_once_per_process(
     sign_in(client, provider, sub="alice")
     sign_in(other_client, provider, sub="bob")
     assert fetched == [f"{provider.endpoint}/oidc/.well-known/openid-configuration"]
+
+
+def test_profile_notes_a_userinfo_failure_instead_of_failing(
+    client: TestClient, provider: OidcProvider
+) -> None:
+    sign_in(client, provider, sub="carol", name="Carol")
+    provider.revoke_tokens("carol")  # the access token no longer opens userinfo
+    profile = client.get("/profile")
+    assert profile.status_code == 200
+    assert "Carol" in profile.text
+    assert "userinfo endpoint did not answer" in profile.text
