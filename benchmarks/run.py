@@ -1057,6 +1057,32 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+def details(results: list[dict[str, Any]]) -> str:
+    """Provider and store traffic in full: what the ratios come from."""
+    rows = [
+        "| case | provider requests over the sign-ins (fresh process) "
+        "| store commands over the counted signed-in `/` requests | provider per signed-in `/` |",
+        "|---|---|---|---|",
+    ]
+    for result in results:
+        if result.get("status") != "ok":
+            continue
+        sign_ins = result["provider_per_sign_in"]
+        provider = ", ".join(f"{kind} {n}" for kind, n in sorted(sign_ins["requests"].items()))
+        traffic = result["store_traffic"]["signed_in"]
+        commands = traffic["store_commands"]
+        if commands is None:
+            store = "n/a (in-process)"
+        else:
+            store = ", ".join(f"{name} {n}" for name, n in sorted(commands.items()) if n)
+        per_page = sum(traffic["provider_requests"].values()) / traffic["requests"]
+        rows.append(
+            f"| {result['framework']} {result['backend']} | {sign_ins['sign_ins']} sign-ins: "
+            f"{provider} | {traffic['requests']} requests: {store} | {per_page:.2f} |"
+        )
+    return "\n".join(rows)
+
+
 def update_readme(report: dict[str, Any]) -> None:
     text = README.read_text()
     if TABLE_START not in text or TABLE_END not in text:
@@ -1067,7 +1093,7 @@ def update_readme(report: dict[str, Any]) -> None:
         f"Run of {report['finished_at']} ({report['mode']}: {settings['seconds']:g} s × "
         f"{settings['rounds']} interleaved rounds per target, wrk -t1 -c{CONNECTIONS}; "
         f"load average before the run {report['machine']['load_average_before']}). "
-        f"{report['note']}\n\n{table(report['cases'])}\n{TABLE_END}"
+        f"{report['note']}\n\n{table(report['cases'])}\n\n{details(report['cases'])}\n{TABLE_END}"
     )
     start, end = text.index(TABLE_START), text.index(TABLE_END) + len(TABLE_END)
     README.write_text(text[:start] + block + text[end:])
@@ -1190,6 +1216,8 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(table(report["cases"]))
+    print()
+    print(details(report["cases"]))
     print(f"\nJSON: {args.output}")
     if args.update_readme:
         update_readme(report)
