@@ -88,15 +88,20 @@ def test_session_lifetime_drives_the_cookie_and_the_redis_expiry(
 
 
 def test_idle_session_expires_in_redis(
-    provider: OidcProvider, store_settings: dict[str, Any]
+    client: TestClient, provider: OidcProvider, store_settings: dict[str, Any]
 ) -> None:
-    settings = make_settings(store_settings, logto_endpoint=provider.endpoint, session_lifetime=1)
-    app = create_app(settings)
-    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
-        sign_in(client, provider)
-        session_id = client.cookies["session"]
-        wait_for(lambda: session_id not in stored_session_ids(app), "expired")
-        assert client.get("/profile").headers["location"] == "/sign-in"
+    sign_in(client, provider)
+    session_id = client.cookies["session"]
+    # The same store seen by an app whose sessions live one second: the next request that
+    # uses the session gives it one second more, then Redis drops it.
+    one_second = make_settings(store_settings, logto_endpoint=provider.endpoint, session_lifetime=1)
+    short_lived = create_app(one_second)
+    with TestClient(short_lived, base_url=BASE_URL, follow_redirects=False) as browser:
+        browser.cookies.set("session", session_id, domain="127.0.0.1")
+        assert browser.get("/profile").status_code == 200
+        wait_for(lambda: session_id not in stored_session_ids(short_lived), "expired")
+        browser.cookies.set("session", session_id, domain="127.0.0.1")  # whatever its max-age
+        assert browser.get("/profile").headers["location"] == "/sign-in"
 
 
 @pytest.fixture
