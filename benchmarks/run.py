@@ -650,6 +650,7 @@ class Load:
     p50_ms: float
     p99_ms: float
     bad_responses: int  # non-2xx/3xx and socket errors
+    cpu_ms_per_request: float | None  # the serving process's CPU time (user + system)
 
 
 WRK_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -662,21 +663,25 @@ def wrk_latency(output: str, percentile: str) -> float:
     return round(float(match[1]) * WRK_UNITS[match[2]], 3)
 
 
-def wrk(
-    url: str,
-    seconds: float,
-    cookie: str | None = None,
-) -> Load:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, seconds: float, cookie: str | None = None, pid: int | None = None) -> Load:
     argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s",
             "--latency", "--timeout", "10s"]  # fmt: skip
     if cookie:
         argv += ["-H", f"Cookie: {cookie}"]
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     result = subprocess.run(
         [*argv, url], capture_output=True, text=True, timeout=seconds + 60, check=False
     )
     # A server still answers the requests queued when wrk stopped (gunicorn's sync worker has
     # up to -c of them in its backlog): let it finish, so they count towards nothing else.
     time.sleep(SETTLE_SECONDS)
+    cpu = cpu_seconds(pid) - cpu_before if pid else None
     output = result.stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     count = re.search(r"(\d+) requests in", output)
@@ -694,6 +699,7 @@ def wrk(
         p50_ms=wrk_latency(output, "50"),
         p99_ms=wrk_latency(output, "99"),
         bad_responses=(int(bad[1]) if bad else 0) + socket_errors,
+        cpu_ms_per_request=None if cpu is None else round(cpu * 1000 / max(int(count[1]), 1), 3),
     )
 
 
@@ -705,7 +711,21 @@ def summarize(loads: list[Load]) -> dict[str, Any]:
         "requests": sum(x.requests for x in loads),
         "bad_responses": sum(x.bad_responses for x in loads),
         "rounds": [x.requests_per_second for x in loads],
+        "cpu_ms_per_request": median_or_none([x.cpu_ms_per_request for x in loads]),
     }
+
+
+def median_or_none(values: list[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return round(statistics.median(known), 3) if known else None
+
+
+def cpu_ratio(bare: dict[str, Any], app: dict[str, Any]) -> float | None:
+    """The bare app's CPU time per request over the app's: what the req/s ratio would be
+    on an idle CPU, and much steadier than it on a busy machine."""
+    if not bare["cpu_ms_per_request"] or not app["cpu_ms_per_request"]:
+        return None
+    return round(bare["cpu_ms_per_request"] / app["cpu_ms_per_request"], 3)
 
 
 def verdict(ratio: float, budget: float | None) -> dict[str, Any]:
@@ -934,15 +954,15 @@ def run_case(
 
         loads: dict[str, list[Load]] = {"bare": [], "anonymous": [], "signed_in": []}
         targets = {
-            "bare": (bare.url + "/", None),
-            "anonymous": (app.url + "/", None),
-            "signed_in": (app.url + "/", cookie),
+            "bare": (bare.url + "/", None, bare.worker_pid),
+            "anonymous": (app.url + "/", None, app.worker_pid),
+            "signed_in": (app.url + "/", cookie, app.worker_pid),
         }
-        for url, target_cookie in targets.values():  # warm-up, not counted
+        for url, target_cookie, _ in targets.values():  # warm-up, not counted
             wrk(url, min(1.0, mode.seconds), cookie=target_cookie)
         for _ in range(mode.rounds):  # interleaved: bare, app, bare, app...
-            for target, (url, target_cookie) in targets.items():
-                loads[target].append(wrk(url, mode.seconds, cookie=target_cookie))
+            for target, (url, target_cookie, pid) in targets.items():
+                loads[target].append(wrk(url, mode.seconds, cookie=target_cookie, pid=pid))
         summaries = {target: summarize(runs) for target, runs in loads.items()}
         bare_rate = summaries["bare"]["requests_per_second"]
         result["bare"] = summaries["bare"]
@@ -954,6 +974,8 @@ def run_case(
             summaries["signed_in"]["requests_per_second"] / bare_rate,
             SIGNED_IN_BUDGETS.get((case.framework, case.backend)),
         )
+        for target in ("anonymous", "signed_in"):
+            result[target]["cpu_ratio"] = cpu_ratio(summaries["bare"], summaries[target])
         if mode.profile_page:
             page = summarize([wrk(app.url + "/profile", mode.seconds, cookie=cookie)])
             result["profile_page"] = page | {
@@ -1011,7 +1033,9 @@ def anonymous_checks(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def ratio_cell(section: dict[str, Any]) -> str:
-    cell = f"{section['requests_per_second']:.0f} ({section['ratio']:.2f})"
+    cpu = section.get("cpu_ratio")
+    cell = f"{section['requests_per_second']:.0f} ({section['ratio']:.2f}"
+    cell += f"; CPU {cpu:.2f})" if cpu is not None else ")"
     if section["budget"] is None:
         return f"{cell} report only"
     if section["meets"]:
@@ -1028,7 +1052,8 @@ def traffic_cell(traffic: dict[str, Any]) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     rows = [
-        "| case | bare `/` req/s | anonymous `/` req/s (ratio) | signed-in `/` req/s (ratio) "
+        "| case | bare `/` req/s | anonymous `/` req/s (ratio; CPU ratio) "
+        "| signed-in `/` req/s (ratio; CPU ratio) "
         "| signed-in p50 / p99 ms | `/profile` req/s (ratio) | store per signed-in `/` "
         "| anonymous: Set-Cookie, store access, sessions stored, RSS Δ (checks) |",
         "|---|---|---|---|---|---|---|---|",
