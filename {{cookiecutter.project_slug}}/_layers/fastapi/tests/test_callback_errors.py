@@ -1,5 +1,6 @@
 """Callbacks that must not sign anyone in, and a Logto that is missing or unreachable."""
 
+import socket
 from contextlib import ExitStack
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -7,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from {{ cookiecutter.project_slug }} import deadlines
 from {{ cookiecutter.project_slug }}.main import create_app
 
 from .conftest import BASE_URL, make_settings
@@ -138,3 +140,18 @@ def test_callback_with_an_unknown_session_is_refused_and_adopts_nothing(
     assert "set-cookie" not in response.headers
     assert stored_session_ids(app) == before
     assert made_up_id not in before
+
+
+def test_logto_that_never_answers_is_a_502_page(
+    store_settings: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deadlines, "LOGTO_TIMEOUT_SECONDS", 0.5)
+    with socket.socket() as silent:  # takes connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        settings = make_settings(store_settings, logto_endpoint=endpoint)
+        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
+            response = client.get("/sign-in")
+    assert response.status_code == 502
+    assert "Logto cannot be reached" in response.text

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from logto import LogtoException
 from starsessions import get_session_handler
 
+from .deadlines import logto_deadline
 from .dependencies import (
     LogtoClientDep,
     SessionDep,
@@ -43,7 +44,8 @@ async def sign_in(
     logto: LogtoClientDep,
     next_path: Annotated[str | None, Query(alias="next")] = None,
 ) -> RedirectResponse:
-    authorization_url = await logto.signIn(redirectUri=f"{settings.base_url}/callback")
+    async with logto_deadline():
+        authorization_url = await logto.signIn(redirectUri=f"{settings.base_url}/callback")
     if next_path is None:
         session.pop(NEXT_PATH_KEY, None)
     else:
@@ -60,7 +62,8 @@ async def callback(
         # The visitor cancelled at Logto, or Logto refused: nothing to exchange.
         raise HTTPException(400, f"Logto did not sign you in ({error}). Please try again.")
     try:
-        await logto.handleSignInCallback(str(request.url))
+        async with logto_deadline():
+            await logto.handleSignInCallback(str(request.url))
     except LogtoException as error:
         # Wrong or missing state, no sign-in under way, a replayed code.
         logger.info("Sign-in callback refused: %s", error)
@@ -108,7 +111,8 @@ async def sign_out(
         raise HTTPException(403, "The sign-out form has expired. Please try again.")
     try:
         logto = logto_client_for(settings, session)
-        end_session_url = await logto.signOut(postLogoutRedirectUri=f"{settings.base_url}/")
+        async with logto_deadline():
+            end_session_url = await logto.signOut(postLogoutRedirectUri=f"{settings.base_url}/")
     except (LogtoException, LogtoUnreachableError) as error:
         logger.warning("Signed out here only; Logto's end-session URL is unknown: %s", error)
         end_session_url = "/"

@@ -18,6 +18,7 @@ from fastapi import Request
 from logto import IdTokenClaims, LogtoException, UserInfoResponse
 from starsessions import get_session_handler
 
+from .deadlines import logto_deadline
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
 from .session_storage import KEY_PREFIX, SessionStorage
 
@@ -69,7 +70,8 @@ async def refreshed_claims(request: Request, logto: AppLogtoClient) -> IdTokenCl
         # has, so drop the cache to refresh both.
         SessionStorage(request.session).delete("accessTokenMap")
         try:
-            await logto.getAccessToken()
+            async with logto_deadline():
+                await logto.getAccessToken()
         except REFRESH_ERRORS as error:
             logger.info("Could not refresh the tokens: %r", error)
             return None
@@ -79,9 +81,10 @@ async def refreshed_claims(request: Request, logto: AppLogtoClient) -> IdTokenCl
 async def fetch_userinfo(request: Request, logto: AppLogtoClient) -> UserInfoResponse | None:
     """Logto's userinfo, or None when Logto does not give it."""
     try:
-        async with one_refresh_at_a_time(request):
+        async with one_refresh_at_a_time(request), logto_deadline():
             await logto.getAccessToken()  # refreshes when the cached access token has expired
-        return await logto.fetchUserInfo()
+        async with logto_deadline():
+            return await logto.fetchUserInfo()
     except REFRESH_ERRORS as error:
         logger.warning("Logto's userinfo endpoint did not answer: %r", error)
         return None
