@@ -78,7 +78,6 @@ INSTALLED_APPS = ["{{ cookiecutter.project_slug }}.apps.AppConfig"]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "{{ cookiecutter.project_slug }}.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -132,6 +131,7 @@ if PRODUCTION:
     # Asking browsers to preload HSTS is hard to undo: the site's owner decides, not a template.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
+USE_I18N = False  # English only: no translation machinery on each request
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"

@@ -1,5 +1,9 @@
+import subprocess
+import sys
+
 from django.test import Client
 
+from .servers import PROJECT_DIR
 from .store import stored_session_count
 
 
@@ -31,3 +35,10 @@ def test_healthz_reports_the_store(client: Client) -> None:
     assert response.json()["status"] == "ok"
     assert response.json()["session_store"].endswith(": ok")
     assert not response.cookies
+
+
+def test_manage_py_check_is_clean() -> None:
+    command = [sys.executable, "manage.py", "check", "--fail-level", "WARNING"]
+    result = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout

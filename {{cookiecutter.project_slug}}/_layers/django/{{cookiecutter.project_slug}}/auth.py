@@ -37,14 +37,20 @@ async def load_session(request: HttpRequest) -> None:
     await request.session.aget("_")
 
 
-async def logto_client(request: HttpRequest) -> AppLogtoClient:
-    await load_session(request)
+def session_client(request: HttpRequest) -> AppLogtoClient:
+    """The SDK's client on the request's session, for sync views (they may load it lazily)."""
     config = LogtoConfig(
         endpoint=settings.LOGTO_ENDPOINT,
         appId=settings.LOGTO_APP_ID,
         appSecret=settings.LOGTO_APP_SECRET or None,
     )
     return AppLogtoClient(config, SessionStorage(request.session))
+
+
+async def logto_client(request: HttpRequest) -> AppLogtoClient:
+    """The SDK's client on the request's session, for async views."""
+    await load_session(request)
+    return session_client(request)
 
 
 async def signed_in_user(request: HttpRequest, client: AppLogtoClient) -> IdTokenClaims | None:
