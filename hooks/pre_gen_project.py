@@ -13,17 +13,17 @@ import sys
 ANSWERS: dict[str, str] = json.loads(r"""{{ cookiecutter | tojson }}""")
 
 FRAMEWORKS = ("flask", "fastapi", "django")
-SESSION_BACKENDS = ("memory", "redis", "mongodb")
+SESSION_BACKENDS = ("memory", "redis", "mongodb", "database")
 
 # Top-level modules a generated project imports or ships beside its package: a package
 # with one of these names would shadow it.
 TAKEN_NAMES = frozenset(
     {
-        "aiohttp", "app", "asgiref", "cachelib", "config", "django", "dotenv", "fastapi",
-        "flask", "flask_session", "gunicorn", "httpx", "jinja2", "jwt", "logto", "main",
-        "manage", "oidc_provider_mock", "pydantic", "pydantic_settings", "pymongo",
-        "pytest", "redis", "secantus", "settings", "starlette", "starsessions", "test",
-        "tests", "uvicorn", "werkzeug",
+        "aiohttp", "aiosqlite", "app", "asgiref", "asyncpg", "cachelib", "config", "django",
+        "dotenv", "fastapi", "flask", "flask_session", "gunicorn", "httpx", "jinja2", "jwt",
+        "logto", "main", "manage", "oidc_provider_mock", "psycopg", "pydantic",
+        "pydantic_settings", "pymongo", "pytest", "redis", "secantus", "settings", "sqlalchemy",
+        "starlette", "starsessions", "test", "tests", "uvicorn", "werkzeug",
     }
 )  # fmt: skip
 
