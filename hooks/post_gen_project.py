@@ -28,7 +28,15 @@ def layers(framework: str, backend: str, slug: str) -> list[tuple[str, str]]:
         "fastapi": [("package", package), ("jinja", f"{package}/templates"), ("fastapi", ".")],
         "django": [("package", package), ("django", ".")],
     }
-    return [*by_framework[framework], (backend, "."), (f"{framework}-{backend}", ".")]
+    # Redis, MongoDB and SQL databases are stores outside the process, shared by every
+    # app process: what a framework does alike for all of them lives in one layer.
+    shared_store = [] if backend == "memory" else [(f"{framework}-shared-store", ".")]
+    return [
+        *by_framework[framework],
+        (backend, "."),
+        *shared_store,
+        (f"{framework}-{backend}", "."),
+    ]
 
 
 def lay_out(project: Path, framework: str, backend: str, slug: str) -> None:
