@@ -22,8 +22,10 @@ from .errors import SessionStoreUnavailableError
 
 COLLECTION = "sessions"
 DEFAULT_DATABASE = "{{ cookiecutter.project_slug }}"  # when MONGODB_URL names none
-# Short, so that a visitor gets the 503 page at once rather than after a long wait.
-TIMEOUT_MS = 1000
+# Short, so that a visitor gets the 503 page at once when MongoDB is down or unreachable;
+# a slow answer from a MongoDB that is up is given longer.
+CONNECT_TIMEOUT_MS = 1000
+ANSWER_TIMEOUT_MS = 5000
 OUTSIDE_LIFESPAN = "the MongoDB session store is opened by the app's lifespan; it has not started"
 
 T = TypeVar("T")
@@ -44,9 +46,9 @@ class MongoSessionStore(SessionStore):
         # The client connects on first use, so the app starts even while MongoDB is down.
         self._client = AsyncMongoClient(
             self._url,
-            serverSelectionTimeoutMS=TIMEOUT_MS,
-            connectTimeoutMS=TIMEOUT_MS,
-            socketTimeoutMS=2 * TIMEOUT_MS,
+            serverSelectionTimeoutMS=CONNECT_TIMEOUT_MS,
+            connectTimeoutMS=CONNECT_TIMEOUT_MS,
+            socketTimeoutMS=ANSWER_TIMEOUT_MS,
         )
         try:
             yield

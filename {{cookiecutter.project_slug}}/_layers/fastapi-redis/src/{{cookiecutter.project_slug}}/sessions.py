@@ -19,8 +19,10 @@ from starsessions.stores.redis import RedisStore
 from .config import Settings
 from .errors import SessionStoreUnavailableError
 
-# Short, so that a visitor gets the 503 page at once rather than after a long wait.
-TIMEOUT_SECONDS = 1.0
+# Short, so that a visitor gets the 503 page at once when Redis is down or unreachable;
+# a slow answer from a Redis that is up is given longer.
+CONNECT_TIMEOUT_SECONDS = 1.0
+ANSWER_TIMEOUT_SECONDS = 5.0
 
 OUTSIDE_LIFESPAN = "the Redis session store is opened by the app's lifespan; it has not started"
 
@@ -40,8 +42,8 @@ class RedisSessionStore(SessionStore):
     async def connected(self) -> AsyncIterator[None]:
         redis = Redis.from_url(
             self._url,
-            socket_connect_timeout=TIMEOUT_SECONDS,
-            socket_timeout=TIMEOUT_SECONDS,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=ANSWER_TIMEOUT_SECONDS,
             retry=Retry(NoBackoff(), retries=1),  # one retry for a connection Redis dropped
         )
         self._redis, self._sessions = redis, RedisStore(connection=redis, prefix=self._key_prefix)
