@@ -1,5 +1,6 @@
 """The whole authorization-code flow, over HTTP, against a real OpenID Connect provider."""
 
+import socket
 from typing import Any
 
 import pytest
@@ -7,7 +8,7 @@ from django.conf import settings
 from django.test import Client
 from logto.OidcCore import OidcCore
 
-from {{ cookiecutter.project_slug }} import logto_client
+from {{ cookiecutter.project_slug }} import auth, logto_client
 
 from .conftest import csrf_token, session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
@@ -56,6 +57,17 @@ def test_sign_in_is_502_when_logto_is_unreachable(
     assert response.status_code == 502
     assert "Logto is unreachable" in response.content.decode()
     assert stored_session_count() == sessions_before
+
+
+def test_sign_in_is_502_when_logto_does_not_answer(
+    client: Client, logto: OidcProvider, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth, "LOGTO_DEADLINE", 0.5)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # takes connections, never answers
+        settings.LOGTO_ENDPOINT = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        response = client.get("/sign-in")
+    assert response.status_code == 502
+    assert "Logto is unreachable" in response.content.decode()
 
 
 def test_discovery_is_fetched_once_per_process(

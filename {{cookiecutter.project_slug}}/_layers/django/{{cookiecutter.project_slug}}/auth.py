@@ -1,5 +1,6 @@
 """The Logto client of one request, on that request's server-side session."""
 
+import asyncio
 import threading
 import weakref
 from collections.abc import AsyncIterator
@@ -17,10 +18,19 @@ from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
 from .session_storage import KEY_PREFIX, SessionStorage
 
 LOGTO_SETTINGS = ("LOGTO_ENDPOINT", "LOGTO_APP_ID", "LOGTO_APP_SECRET")
+LOGTO_DEADLINE = 10.0  # seconds for one call to Logto
 
 # One lock per session with a refresh under way in this process; gone when unused.
 _refresh_locks: weakref.WeakValueDictionary[str, threading.Lock] = weakref.WeakValueDictionary()
 _refresh_locks_guard = threading.Lock()
+
+
+def logto_deadline() -> asyncio.Timeout:
+    """A deadline for one call to Logto: the SDK sets none (aiohttp waits 5 minutes).
+
+    Past it, TimeoutError (one of PROVIDER_ERRORS) makes a 502 page, not a hung request.
+    """
+    return asyncio.timeout(LOGTO_DEADLINE)
 
 
 def missing_logto_settings() -> list[str]:
@@ -71,7 +81,8 @@ async def signed_in_user(request: HttpRequest, client: AppLogtoClient) -> IdToke
         storage = SessionStorage(request.session)
         storage.delete("accessTokenMap")
         try:
-            await client.getAccessToken()
+            async with logto_deadline():
+                await client.getAccessToken()
         except (LogtoException, jwt.InvalidTokenError):
             # Logto refused the refresh token (revoked or expired): this sign-in is over.
             storage.delete("idToken")

@@ -14,6 +14,7 @@ from logto import LogtoException
 from .auth import (
     callback_url,
     logto_client,
+    logto_deadline,
     missing_logto_settings,
     safe_next,
     session_client,
@@ -53,7 +54,8 @@ async def sign_in(request: HttpRequest) -> HttpResponse:
         return error_page(request, 503, "Sign-in is not configured", message)
     client = await logto_client(request)
     try:
-        authorization_url = await client.signIn(redirectUri=callback_url())
+        async with logto_deadline():
+            authorization_url = await client.signIn(redirectUri=callback_url())
     except LOGTO_DOWN:
         logger.warning("Logto's discovery document is out of reach", exc_info=True)
         return logto_unreachable(request)
@@ -67,7 +69,8 @@ async def callback(request: HttpRequest) -> HttpResponse:
         message = "No sign-in was started in this browser, or it has already finished."
         return error_page(request, 400, "Sign-in failed", message)
     try:
-        await client.handleSignInCallback(request.get_full_path())
+        async with logto_deadline():
+            await client.handleSignInCallback(request.get_full_path())
     except LogtoException as error:
         # A wrong state, an `error=` from Logto, a code used twice: the request is at fault.
         logger.info("Sign-in callback refused: %s", error)
@@ -91,7 +94,8 @@ async def profile(request: HttpRequest) -> HttpResponse:
     if (claims := await signed_in_user(request, client)) is None:
         return redirect("sign-in")
     try:
-        userinfo = (await client.fetchUserInfo()).model_dump(exclude_none=True)
+        async with logto_deadline():
+            userinfo = (await client.fetchUserInfo()).model_dump(exclude_none=True)
     except (LogtoException, *LOGTO_DOWN):
         userinfo = None
     context = {"user": claims, "claims": claims.model_dump(exclude_none=True), "userinfo": userinfo}
@@ -106,7 +110,8 @@ async def sign_out(request: HttpRequest) -> HttpResponse:
         return response
     client = await logto_client(request)
     try:
-        end_session_url = await client.signOut(f"{settings.BASE_URL}/")
+        async with logto_deadline():
+            end_session_url = await client.signOut(f"{settings.BASE_URL}/")
     except (LogtoException, *LOGTO_DOWN):
         end_session_url = "/"  # Signed out here at least; Logto's session stays.
     # Deletes the whole record from the store; the cookie goes with it.
