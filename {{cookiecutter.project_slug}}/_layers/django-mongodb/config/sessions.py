@@ -1,8 +1,7 @@
 """Where sessions are kept: MongoDB at MONGODB_URL (imported by settings.py).
 
 A session engine of this project's own ({{ cookiecutter.project_slug }}/session_store.py) keeps one
-document per session; MongoDB's TTL index deletes it once its lifetime is over. Short
-timeouts make a MongoDB outage a quick 503 rather than a hanging request.
+document per session; MongoDB's TTL index deletes it once its lifetime is over.
 """
 
 import os
@@ -21,7 +20,9 @@ def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
         "DATABASE": SLUG,  # when MONGODB_URL names none
         "COLLECTION": "sessions",
         "KEY_PREFIX": key_prefix,
-        "TIMEOUT_MS": 1000,
+        # A second to reach MongoDB: one that is down is a quick 503. Five for an answer.
+        "CONNECT_TIMEOUT_MS": 1000,
+        "ANSWER_TIMEOUT_MS": 5000,
         # Nothing is cached; Django wants a default cache all the same.
         "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     }

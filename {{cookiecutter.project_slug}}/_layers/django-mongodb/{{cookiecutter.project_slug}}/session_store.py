@@ -33,22 +33,21 @@ _indexed_collections: set[tuple[str, str]] = set()
 
 
 @functools.cache
-def mongo_client(url: str, timeout_ms: int) -> MongoClient[dict[str, Any]]:
+def mongo_client(url: str, connect_ms: int, answer_ms: int) -> MongoClient[dict[str, Any]]:
     """One client, and so one connection pool, per process; it reconnects by itself."""
     return MongoClient(
         url,
-        serverSelectionTimeoutMS=timeout_ms,
-        connectTimeoutMS=timeout_ms,
-        socketTimeoutMS=timeout_ms,
+        serverSelectionTimeoutMS=connect_ms,
+        connectTimeoutMS=connect_ms,
+        socketTimeoutMS=answer_ms,
         tz_aware=True,
     )
 
 
 def sessions_collection() -> Collection[dict[str, Any]]:
     store = settings.SESSION_STORE
-    database = mongo_client(store["URL"], store["TIMEOUT_MS"]).get_default_database(
-        store["DATABASE"]
-    )
+    client = mongo_client(store["URL"], store["CONNECT_TIMEOUT_MS"], store["ANSWER_TIMEOUT_MS"])
+    database = client.get_default_database(store["DATABASE"])
     collection = database[store["COLLECTION"]]
     # Once per process, and again after a failure: the store may have been down at first.
     if (store["URL"], collection.full_name) not in _indexed_collections:

@@ -1,8 +1,7 @@
 """Where sessions are kept: Redis at REDIS_URL (imported by settings.py).
 
 Django's cache session engine on its built-in RedisCache; Redis drops a session when its
-lifetime is over. Keys are SESSION_KEY_PREFIX + session id. Short socket timeouts make a
-Redis outage a quick 503 rather than a hanging request.
+lifetime is over. Keys are SESSION_KEY_PREFIX + session id.
 """
 
 import os
@@ -24,7 +23,9 @@ def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
                 "TIMEOUT": lifetime,
                 "KEY_PREFIX": key_prefix,
                 "KEY_FUNCTION": f"{SLUG}.session_store.store_key",
-                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+                # A second to connect: a Redis that is down is a quick 503. Five for an
+                # answer from a Redis that is up but busy.
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 5},
             },
         },
     }
