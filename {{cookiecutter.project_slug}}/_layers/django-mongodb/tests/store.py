@@ -22,6 +22,7 @@ from pymongo.collection import Collection
 from pymongo.errors import PyMongoError
 
 from config import sessions
+from {{ cookiecutter.project_slug }}.session_store import mongo_client
 
 from .servers import PROJECT_DIR, free_port
 
@@ -38,16 +39,17 @@ def mongodb_server(port: int, storage_path: str = ":memory:") -> Iterator[str]:
     )
     url = f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"
     try:
-        client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=500)
-        for _ in range(200):
-            try:
-                client.admin.command("ping")
-                break
-            except PyMongoError:
-                if process.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        client.close()
+        with MongoClient(url, serverSelectionTimeoutMS=500) as client:
+            for _ in range(200):
+                try:
+                    client.admin.command("ping")
+                    break
+                except PyMongoError:
+                    if process.poll() is not None:
+                        raise
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError(f"secantus did not answer on port {port}")
         yield url
     finally:
         process.terminate()
@@ -66,7 +68,7 @@ def store_at(url: str) -> dict[str, Any]:
 
 
 @contextmanager
-def test_mongodb() -> Iterator[str]:
+def mongodb_for_tests() -> Iterator[str]:
     if url := configured_url():
         yield url
     else:
@@ -77,14 +79,15 @@ def test_mongodb() -> Iterator[str]:
 @pytest.fixture(scope="session", autouse=True)
 def session_store() -> Iterator[None]:
     """Sessions go to this run's MongoDB, under a key prefix of this test run."""
-    with test_mongodb() as url, override_settings(SESSION_STORE=store_at(url)):
+    with mongodb_for_tests() as url, override_settings(SESSION_STORE=store_at(url)):
         yield
         session_records().delete_many({"_id": {"$regex": f"^{KEY_PREFIX}"}})
 
 
 def session_records() -> Collection[dict[str, Any]]:
+    """The app's sessions collection, read through the app's own client."""
     store = settings.SESSION_STORE
-    client: MongoClient[dict[str, Any]] = MongoClient(store["URL"], tz_aware=True)
+    client = mongo_client(store["URL"], store["CONNECT_TIMEOUT_MS"], store["ANSWER_TIMEOUT_MS"])
     return client.get_default_database(store["DATABASE"])[store["COLLECTION"]]
 
 

@@ -1,5 +1,6 @@
 """The Redis session store, as the tests see it: the Redis at REDIS_URL, this run's keys only."""
 
+import functools
 import os
 import subprocess
 import time
@@ -23,6 +24,16 @@ def redis_url() -> str:
     return settings.SESSION_STORE["CACHES"]["sessions"]["LOCATION"]
 
 
+@functools.cache
+def redis_at(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url)
+
+
+def sessions_redis() -> redis.Redis:
+    """A client of the Redis that the app keeps its sessions in now."""
+    return redis_at(redis_url())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def session_store() -> Iterator[None]:
     """Sessions go to the Redis at REDIS_URL under a key prefix of this test run."""
@@ -31,13 +42,12 @@ def session_store() -> Iterator[None]:
         SESSION_KEY_PREFIX=KEY_PREFIX, SESSION_STORE=store, CACHES=store["CACHES"]
     ):
         yield
-        client = redis.Redis.from_url(redis_url())
-        if keys := client.keys(KEY_PREFIX + "*"):
-            client.delete(*keys)
+        if keys := sessions_redis().keys(KEY_PREFIX + "*"):
+            sessions_redis().delete(*keys)
 
 
 def stored_session_count() -> int:
-    return len(redis.Redis.from_url(redis_url()).keys(KEY_PREFIX + "*"))
+    return len(sessions_redis().keys(KEY_PREFIX + "*"))
 
 
 def use_redis(settings: Any, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
@@ -64,6 +74,9 @@ def redis_server(port: int, directory: Path) -> Iterator[None]:
                 if process.poll() is not None:
                     raise
                 time.sleep(0.05)
+        else:
+            raise RuntimeError(f"redis-server did not answer on port {port}")
+        client.close()
         yield
     finally:
         process.terminate()

@@ -6,14 +6,13 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from django.conf import settings
 from django.test import Client
 
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
 from .servers import free_port, serve_app
-from .store import KEY_PREFIX, redis_server, redis_url, use_redis
+from .store import KEY_PREFIX, redis_server, redis_url, sessions_redis, use_redis
 
 
 def test_redis_expires_the_session_with_its_lifetime(
@@ -21,7 +20,7 @@ def test_redis_expires_the_session_with_its_lifetime(
 ) -> None:
     sign_in(client, logto)
     key = session_key(client)
-    ttl = redis.Redis.from_url(redis_url()).ttl(KEY_PREFIX + (key or ""))
+    ttl = sessions_redis().ttl(KEY_PREFIX + (key or ""))
     assert 0 < ttl <= settings.SESSION_COOKIE_AGE
 
     settings.SESSION_COOKIE_AGE = 1

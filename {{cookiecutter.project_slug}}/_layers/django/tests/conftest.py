@@ -48,9 +48,9 @@ def stored_session(key: str) -> SessionBase | None:
     return session if session.exists(key) else None
 
 
-def sign_in(client: Client, provider: OidcProvider, path: str = "/sign-in", **claims: Any) -> str:
+def sign_in(client: Client, provider: OidcProvider, **claims: Any) -> str:
     """Sign in over HTTP at the provider; returns where the callback redirects to."""
-    response = client.get(path)
+    response = client.get("/sign-in")
     assert response.status_code == 302, response.content
     callback_url = provider.authorize(response["Location"], **{"name": "Alice", **claims})
     response = client.get(callback_url)
