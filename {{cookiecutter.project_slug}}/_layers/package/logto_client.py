@@ -5,11 +5,13 @@ request gets its own client (its storage is that request's session), this subcla
 the discovery document and the JWKS once per process instead.
 """
 
+import asyncio
 import time
 
 import aiohttp
 import jwt
 import pydantic
+from jwt import PyJWKClient
 from logto import IdTokenClaims, LogtoClient, LogtoException
 from logto.OidcCore import OidcCore
 
@@ -20,6 +22,9 @@ PROVIDER_ERRORS = (
     pydantic.ValidationError,
     jwt.PyJWKClientError,
 )
+
+LOGTO_TIMEOUT = 10  # seconds; the SDK sets no limit of its own on discovery
+JWKS_HEADERS = {"user-agent": "@logto/python", "accept": "*/*"}
 
 _oidc_cores: dict[str, OidcCore] = {}
 
@@ -33,11 +38,18 @@ async def oidc_core(endpoint: str) -> OidcCore:
     if (core := _oidc_cores.get(endpoint)) is None:
         url = f"{endpoint}/oidc/.well-known/openid-configuration"
         try:
-            metadata = await OidcCore.getProviderMetadata(url)
+            async with asyncio.timeout(LOGTO_TIMEOUT):
+                metadata = await OidcCore.getProviderMetadata(url)
         except (*PROVIDER_ERRORS, ValueError) as error:
-            raise LogtoUnreachableError(f"cannot read {url}: {error}") from error
+            raise LogtoUnreachableError(f"cannot read {url}: {error!r}") from error
+        core = OidcCore(metadata)
+        # The SDK's JWKS client would wait 30 s for an answer and fetch the keys again every
+        # 5 minutes; a token signed with a key it does not know yet makes it fetch anyway.
+        core.jwksClient = PyJWKClient(
+            metadata.jwks_uri, lifespan=24 * 3600, timeout=LOGTO_TIMEOUT, headers=JWKS_HEADERS
+        )
         # Two first requests may race here; both fetch, one core is kept.
-        core = _oidc_cores.setdefault(endpoint, OidcCore(metadata))
+        core = _oidc_cores.setdefault(endpoint, core)
     return core
 
 
