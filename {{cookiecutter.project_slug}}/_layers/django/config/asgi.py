@@ -1,6 +1,7 @@
-"""ASGI entry point, the one production serves: async views share one event loop.
+"""ASGI entry point, for an ASGI server (uvicorn, daphne) if you prefer one.
 
-Serve it with `gunicorn config.asgi:application -k uvicorn_worker.UvicornWorker`.
+Production serves config.wsgi (see there): under ASGI, Django runs each of its synchronous
+middleware in a worker thread, which costs more than the event loop saves in this app.
 """
 
 import os

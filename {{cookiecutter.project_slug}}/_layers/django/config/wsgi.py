@@ -1,4 +1,9 @@
-"""WSGI entry point, used by `manage.py runserver`; production serves config.asgi."""
+"""WSGI entry point: `manage.py runserver`, and production's `gunicorn config.wsgi --threads 8`.
+
+Pages that only read the session are plain views; the views that wait for Logto are async
+and get an event loop of their own. Threads keep one slow answer from Logto from holding up
+the whole worker.
+"""
 
 import os
 

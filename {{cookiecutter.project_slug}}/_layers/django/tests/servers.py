@@ -1,4 +1,4 @@
-"""The app in real server processes (uvicorn, as production's uvicorn worker serves it)."""
+"""The app in real server processes, served as in production (gunicorn, config.wsgi)."""
 
 import os
 import socket
@@ -25,8 +25,8 @@ def free_port() -> int:
 @contextmanager
 def serve_app(port: int, env: dict[str, str]) -> Iterator[str]:
     """Serve the app on 127.0.0.1:`port` with `env` over this environment; yields its URL."""
-    command = [sys.executable, "-m", "uvicorn", "config.asgi:application"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--threads", "4"]
+    command += ["--bind", f"127.0.0.1:{port}"]
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
