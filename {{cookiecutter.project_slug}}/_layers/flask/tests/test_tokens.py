@@ -16,7 +16,7 @@ from {{ cookiecutter.project_slug }}.settings import Settings
 from .conftest import make_app, session_id, sign_in
 from .oidc_provider import OidcProvider
 
-TOKEN_LIFETIME = 1  # seconds
+TOKEN_LIFETIME = 3  # seconds: a refreshed token stays valid while a test looks at it
 
 
 @pytest.fixture(scope="module")

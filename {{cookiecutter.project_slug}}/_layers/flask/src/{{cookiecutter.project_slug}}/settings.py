@@ -6,17 +6,20 @@ from dataclasses import dataclass, field
 
 from dotenv import find_dotenv, load_dotenv
 
+from .environment import SettingsError, whole_number
+from .store_settings import StoreSettings
+
+__all__ = ["Settings", "SettingsError"]
+
 MIN_SECRET_LENGTH = 32
 # Values that mean "the example was copied and no real secret was ever set".
 PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "session-secret", "dev"})
 
 
-class SettingsError(Exception):
-    """The settings cannot run the app; the message says which one to fix."""
-
-
 @dataclass(frozen=True)
-class Settings:
+class Settings(StoreSettings):
+    """The app's settings; the session store's own come from `StoreSettings`."""
+
     app_env: str = "development"
     base_url: str = "http://127.0.0.1:8000"
     session_secret: str = field(default="", repr=False)  # secrets stay out of logs
@@ -25,7 +28,6 @@ class Settings:
     logto_endpoint: str = ""
     logto_app_id: str = ""
     logto_app_secret: str = field(default="", repr=False)
-    session_memory_max_entries: int = 10_000  # the oldest sessions go first beyond this
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -45,9 +47,7 @@ class Settings:
             logto_endpoint=env.get("LOGTO_ENDPOINT", defaults.logto_endpoint).rstrip("/"),
             logto_app_id=env.get("LOGTO_APP_ID", defaults.logto_app_id),
             logto_app_secret=env.get("LOGTO_APP_SECRET", defaults.logto_app_secret),
-            session_memory_max_entries=whole_number(
-                env, "SESSION_MEMORY_MAX_ENTRIES", defaults.session_memory_max_entries
-            ),
+            **cls.store_values(env),  # type: ignore[arg-type]
         )
 
     @property
@@ -74,8 +74,7 @@ class Settings:
             raise SettingsError(f"APP_ENV must be development or production, not {self.app_env!r}.")
         if self.session_lifetime <= 0:
             raise SettingsError("SESSION_LIFETIME must be a positive number of seconds.")
-        if self.session_memory_max_entries <= 0:
-            raise SettingsError("SESSION_MEMORY_MAX_ENTRIES must be a positive number.")
+        self.check_store()
         if not self.production:
             return
         problems = []
@@ -89,10 +88,3 @@ class Settings:
             problems.append("BASE_URL is not an https:// URL")
         if problems:
             raise SettingsError(f"APP_ENV=production refuses to start: {'; '.join(problems)}.")
-
-
-def whole_number(env: Mapping[str, str], name: str, default: int) -> int:
-    try:
-        return int(env.get(name, default))
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, not {env[name]!r}.") from None

@@ -1,0 +1,148 @@
+"""What every session store shares: Flask-Session's cookie and id handling, with store
+traffic kept to what changed.
+
+A request whose session did not change reads the store once and writes nothing. The
+session's expiry still slides: once more than REFRESH_FRACTION of its lifetime has passed
+since it was last pushed back, the store's expiry is moved by a TTL-only update, not a
+rewrite of the session. Each store (`sessions.py`) implements the abstract methods.
+"""
+
+import time
+from abc import abstractmethod
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, Request
+from flask_session.base import ServerSideSession, ServerSideSessionInterface
+from werkzeug.wrappers import Response
+
+# Push a session's expiry back at most once per this share of its lifetime.
+REFRESH_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class Record:
+    """A session as its store holds it."""
+
+    data: dict[str, Any]
+    expires_at: float  # Unix time
+
+
+class StoredSession(ServerSideSession):
+    """A server-side session and, once stored, when its store lets it expire."""
+
+    expires_at: float | None = None
+
+
+class StoreSessionInterface(ServerSideSessionInterface):
+    session_class = StoredSession
+    # Each store expires sessions itself (or cleans them up): no Flask-Session cleanup hook.
+    ttl = True
+
+    def __init__(self, app: Flask, key_prefix: str, lifetime: int) -> None:
+        super().__init__(app, key_prefix=key_prefix)
+        self.lifetime = lifetime
+
+    # What each store implements
+
+    @abstractmethod
+    def load(self, store_id: str) -> Record | None:
+        """The session stored under `store_id`, or None when there is none or it expired."""
+
+    @abstractmethod
+    def save(self, store_id: str, data: dict[str, Any], expires_at: float) -> None:
+        """Create or replace the session stored under `store_id`."""
+
+    @abstractmethod
+    def extend(self, store_id: str, expires_at: float) -> None:
+        """Move the expiry of the session stored under `store_id`, leaving its data alone."""
+
+    @abstractmethod
+    def delete(self, store_id: str) -> None:
+        """Remove the session stored under `store_id`, if there is one."""
+
+    @abstractmethod
+    def is_up(self) -> bool:
+        """Whether the store answers."""
+
+    # Flask's session interface
+
+    def open_session(self, app: Flask, request: Request) -> StoredSession:  # type: ignore[override]
+        sid = request.cookies.get(self.get_cookie_name(app))
+        if sid and (record := self.load(self._get_store_id(sid))) is not None:
+            session = self.session_class(record.data, sid=sid)
+            session.expires_at = record.expires_at
+            return session
+        # No cookie, or an id the store does not know: a new id, never the client's.
+        return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)
+
+    def save_session(  # type: ignore[override]
+        self, app: Flask, session: StoredSession, response: Response
+    ) -> None:
+        if session.accessed:
+            response.vary.add("Cookie")
+        store_id = self._get_store_id(session.sid)
+        now = time.time()
+        if not session:
+            if session.modified:
+                if session.expires_at is not None:
+                    self.delete(store_id)
+                    session.expires_at = None
+                response.delete_cookie(
+                    self.get_cookie_name(app),
+                    domain=self.get_cookie_domain(app),
+                    path=self.get_cookie_path(app),
+                )
+                response.vary.add("Cookie")
+            return
+        if session.modified:
+            session.expires_at = now + self.lifetime
+            self.save(store_id, dict(session), session.expires_at)
+        elif session.expires_at is not None and self.due_for_extension(session, now):
+            session.expires_at = now + self.lifetime
+            self.extend(store_id, session.expires_at)
+        else:
+            return  # unchanged, and its expiry was pushed back not long ago
+        self.set_cookie(app, session, response)
+
+    def due_for_extension(self, session: StoredSession, now: float) -> bool:
+        assert session.expires_at is not None
+        extended_at = session.expires_at - self.lifetime
+        return now - extended_at >= self.lifetime * REFRESH_FRACTION
+
+    def set_cookie(self, app: Flask, session: StoredSession, response: Response) -> None:
+        # The cookie expires with the stored session, so it slides along with it.
+        response.set_cookie(
+            self.get_cookie_name(app),
+            session.sid,
+            expires=self.get_expiration_time(app, session),
+            httponly=self.get_cookie_httponly(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+        response.vary.add("Cookie")
+
+    def regenerate(self, session: StoredSession) -> None:  # type: ignore[override]
+        """A new id for `session`; the record under the old one is deleted."""
+        if session.expires_at is not None:
+            self.delete(self._get_store_id(session.sid))
+        session.sid = self._generate_sid(self.sid_length)
+        session.expires_at = None
+        session.modified = True
+
+    # Flask-Session's own hooks, for code written against its interface
+
+    def _retrieve_session_data(self, store_id: str) -> dict | None:
+        record = self.load(store_id)
+        return None if record is None else record.data
+
+    def _delete_session(self, store_id: str) -> None:
+        self.delete(store_id)
+
+    def _upsert_session(
+        self, session_lifetime: timedelta, session: ServerSideSession, store_id: str
+    ) -> None:
+        self.save(store_id, dict(session), time.time() + session_lifetime.total_seconds())
