@@ -1,8 +1,7 @@
-"""WSGI entry point: `manage.py runserver`, and production's `gunicorn config.wsgi --threads 8`.
+"""WSGI entry point: `manage.py runserver`, and production's `gunicorn config.wsgi`.
 
 Pages that only read the session are plain views; the views that wait for Logto are async
-and get an event loop of their own. Threads keep one slow answer from Logto from holding up
-the whole worker.
+and get an event loop of their own. gunicorn.conf.py gives each worker threads.
 """
 
 import os

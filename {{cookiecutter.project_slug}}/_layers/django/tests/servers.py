@@ -25,8 +25,7 @@ def free_port() -> int:
 @contextmanager
 def serve_app(port: int, env: dict[str, str]) -> Iterator[str]:
     """Serve the app on 127.0.0.1:`port` with `env` over this environment; yields its URL."""
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--threads", "4"]
-    command += ["--bind", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"]
     process = subprocess.Popen(command, cwd=PROJECT_DIR, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
