@@ -1,0 +1,163 @@
+"""Sessions in a SQL database, SQLite or PostgreSQL, on SQLAlchemy's async engine.
+
+Every session is one row of the `sessions` table: `id` (SESSION_KEY_PREFIX + the session id),
+`data` and `expires_at` (Unix time, indexed). The table is created when the store is first
+used rather than at startup, so the app starts while the database is down. A row past its
+`expires_at` reads as missing; each process deletes such rows once every CLEANUP_INTERVAL,
+as it saves a session. A database error becomes `SessionStoreUnavailableError`, which the
+app answers with a 503 page; the engine reconnects by itself once the database is back.
+"""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from starsessions import SessionStore
+
+from .config import Settings
+from .errors import SessionStoreUnavailableError
+
+# Short, so that a visitor gets the 503 page at once when the database is down.
+CONNECT_TIMEOUT_SECONDS = 2  # libpq's minimum
+CLEANUP_INTERVAL = 3600.0  # seconds between two deletions of expired rows, per process
+OUTSIDE_LIFESPAN = "the database session store is opened by the app's lifespan; it has not started"
+
+T = TypeVar("T")
+
+metadata = sa.MetaData()
+sessions_table = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
+
+
+class DatabaseSessionStore(SessionStore):
+    kind = "database"
+
+    def __init__(self, url: str, key_prefix: str) -> None:
+        self.url = async_database_url(url)
+        self._key_prefix = key_prefix
+        self._engine: AsyncEngine | None = None
+        self._has_table = False
+        self._table_lock = asyncio.Lock()
+        self.next_cleanup = time.monotonic() + CLEANUP_INTERVAL
+
+    @asynccontextmanager
+    async def connected(self) -> AsyncIterator[None]:
+        self._engine = create_engine(self.url)
+        try:
+            yield
+        finally:
+            engine, self._engine = self._engine, None
+            await engine.dispose()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            raise RuntimeError(OUTSIDE_LIFESPAN)
+        return self._engine
+
+    async def _run(self, operation: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `operation` on a pooled connection, once more if the database had dropped it."""
+        for attempt in (1, 2):
+            try:
+                async with self.engine.connect() as connection:
+                    await self._create_table(connection)
+                    return await operation(connection)
+            except DBAPIError as error:
+                # A connection the database closed (say, it restarted) is found out only when
+                # used; SQLAlchemy then empties the pool, and the retry reconnects.
+                if attempt == 1 and error.connection_invalidated:
+                    continue
+                raise SessionStoreUnavailableError(self.kind) from error
+            except (SQLAlchemyError, OSError) as error:
+                raise SessionStoreUnavailableError(self.kind) from error
+        raise AssertionError("unreachable")
+
+    async def _create_table(self, connection: AsyncConnection) -> None:
+        if self._has_table:
+            return
+        async with self._table_lock:
+            if not self._has_table:
+                # IF NOT EXISTS: several processes may start at once.
+                await connection.execute(sa.schema.CreateTable(sessions_table, if_not_exists=True))
+                for index in sessions_table.indexes:
+                    await connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+                self._has_table = True
+
+    async def read(self, session_id: str, lifetime: int) -> bytes:
+        query = sa.select(sessions_table.c.data).where(
+            sessions_table.c.id == self._key_prefix + session_id,
+            sessions_table.c.expires_at > time.time(),
+        )
+        data = await self._run(lambda connection: connection.scalar(query))
+        return data or b""
+
+    async def write(self, session_id: str, data: bytes, lifetime: int, ttl: int) -> str:
+        values: dict[str, Any] = {"data": data, "expires_at": time.time() + max(ttl, 1)}
+        upsert = (
+            self._insert(sessions_table)
+            .values(id=self._key_prefix + session_id, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+        await self._run(lambda connection: connection.execute(upsert))
+        if time.monotonic() >= self.next_cleanup:
+            await self.delete_expired()
+        return session_id
+
+    async def remove(self, session_id: str) -> None:
+        delete = sa.delete(sessions_table).where(
+            sessions_table.c.id == self._key_prefix + session_id
+        )
+        await self._run(lambda connection: connection.execute(delete))
+
+    async def delete_expired(self) -> int:
+        """Delete the rows past their expiry (of every app sharing the table); how many."""
+        self.next_cleanup = time.monotonic() + CLEANUP_INTERVAL
+        delete = sa.delete(sessions_table).where(sessions_table.c.expires_at <= time.time())
+        result = await self._run(lambda connection: connection.execute(delete))
+        return result.rowcount
+
+    async def ping(self) -> None:
+        await self._run(lambda connection: connection.execute(sa.text("SELECT 1")))
+
+    @property
+    def _insert(self) -> Callable[[sa.Table], Any]:
+        # An upsert for either database; both spell it the same way.
+        return postgresql.insert if self.url.get_backend_name() == "postgresql" else sqlite.insert
+
+
+def async_database_url(url: str) -> sa.URL:
+    """DATABASE_URL with an async driver: aiosqlite for SQLite, psycopg 3 for PostgreSQL."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if parsed.drivername in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def create_engine(url: sa.URL) -> AsyncEngine:
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            # A relative path counts from the directory the app runs in, as SQLite's does.
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        connect_args = {}
+    else:
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    # Every statement stands alone: no transaction to begin and roll back around it.
+    return create_async_engine(url, isolation_level="AUTOCOMMIT", connect_args=connect_args)
+
+
+def create_session_store(settings: Settings) -> DatabaseSessionStore:
+    return DatabaseSessionStore(settings.database_url, key_prefix=settings.session_key_prefix)
