@@ -57,6 +57,7 @@ def test_cookie_is_http_only_lax_and_small_whatever_the_tokens_weigh(
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"
     assert not cookie["secure"]  # BASE_URL is http here
+    assert cookie["max-age"] == settings.SESSION_COOKIE_AGE  # SESSION_LIFETIME
     assert len(cookie.value) < 200
     assert big in client.get("/profile").content.decode()  # the tokens are in the store
 
@@ -70,6 +71,10 @@ def django_setting(name: str, **env: str) -> str:
         command, cwd=PROJECT_DIR, env=environment, capture_output=True, text=True, check=True
     )
     return result.stdout.strip()
+
+
+def test_session_lifetime_is_the_cookies_max_age() -> None:
+    assert django_setting("SESSION_COOKIE_AGE", SESSION_LIFETIME="3600") == "3600"
 
 
 def test_cookie_is_secure_when_base_url_is_https() -> None:
