@@ -24,6 +24,7 @@ import shlex
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -33,7 +34,7 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +52,8 @@ README = BENCHMARKS / "README.md"
 TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
 
 FRAMEWORKS = ("flask", "fastapi", "django")
-BACKENDS = ("memory", "redis", "mongodb")
+BACKENDS = ("memory", "redis", "mongodb", "database")  # database: only when asked for
+DEFAULT_BACKENDS = ("memory", "redis", "mongodb")
 # The app and its store on one CPU, the load (wrk, this script) on another; both on the one
 # CPU of a one-CPU machine, where the ratios mean less.
 APP_CPU, LOAD_CPU = "0", "1" if (os.cpu_count() or 1) > 1 else "0"
@@ -606,7 +608,45 @@ class MemoryStore:
         result.update(commands=None, reads=None, writes=None, method=MEMORY_STORE_NOTE)
 
 
-Store = RedisStore | MongoStore | MemoryStore
+class DatabaseStore:
+    """The database backend on a SQLite file of this case (the app's default kind of URL)."""
+
+    kind = "database"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def session_count(self) -> int | None:
+        if not self.path.exists():
+            return 0
+        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as db:
+            tables = [
+                row[0]
+                for row in db.execute(
+                    "SELECT name FROM sqlite_master"
+                    " WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            return sum(
+                db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables
+            )
+
+    def clean(self) -> None:
+        """The file goes with the case's temporary folder."""
+
+    @contextmanager
+    def counting(self) -> Iterator[dict[str, Any]]:
+        result: dict[str, Any] = {}
+        yield result
+        result.update(
+            commands=None,
+            reads=None,
+            writes=None,
+            method="SQLite runs inside the app's process: statements are not counted from outside",
+        )
+
+
+Store = RedisStore | MongoStore | MemoryStore | DatabaseStore
 
 
 def start_store(
@@ -614,6 +654,9 @@ def start_store(
 ) -> tuple[Store, dict[str, str]]:
     if backend == "memory":
         return MemoryStore(), {}
+    if backend == "database":
+        path = workdir / f"{project.name}-sessions.sqlite3"
+        return DatabaseStore(path), {"DATABASE_URL": f"sqlite:///{path}"}
     if backend == "redis":
         store = RedisStore(redis_url, prefix)
         try:
@@ -1168,7 +1211,7 @@ def main(argv: list[str] | None = None) -> int:
             profile_page=mode.profile_page,
         )
     frameworks = args.frameworks or (["flask"] if args.quick else list(FRAMEWORKS))
-    backends = args.backends or (["memory"] if args.quick else list(BACKENDS))
+    backends = args.backends or (["memory"] if args.quick else list(DEFAULT_BACKENDS))
     for tool in ("wrk", "taskset", "uv"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (wrk: apt-get install wrk)")
@@ -1260,6 +1303,10 @@ def start_bare(processes: Processes, framework: str, project: Path, workdir: Pat
     port = free_port()
     argv = bind_to(argv, port)
     argv[0] = str(project / ".venv" / "bin" / argv[0])
+    config = project / "gunicorn.conf.py"
+    if Path(argv[0]).name == "gunicorn" and config.is_file():
+        # gunicorn reads ./gunicorn.conf.py: the bare app gets the app's (threads and all).
+        argv[1:1] = ["--config", str(config)]
     env = plain_env(PYTHONPATH=str(BARE_APPS))
     return start_server(
         processes, f"bare {framework}", argv, cwd=BARE_APPS, env=env, port=port,
