@@ -48,8 +48,10 @@ def test_mongodb_down_is_503_naming_only_the_store(
     sign_in(client, logto)
     url = f"mongodb://user:hunter2@127.0.0.1:{free_port()}/app"
     settings.SESSION_STORE = store_at(url)
-    for response in (client.get("/profile"), Client().get("/sign-in")):
+    pages = (client.get("/"), client.get("/profile"), Client().get("/sign-in"))
+    for response in pages:
         assert response.status_code == 503
+        assert settings.SESSION_COOKIE_NAME not in response.cookies  # the cookie stays
         page = response.content.decode()
         assert "(MongoDB)" in page
         assert "hunter2" not in page

@@ -35,8 +35,10 @@ def test_redis_down_is_503_naming_only_the_store(
 ) -> None:
     sign_in(client, logto)
     use_redis(settings, monkeypatch, f"redis://user:hunter2@127.0.0.1:{free_port()}/0")
-    for response in (client.get("/profile"), Client().get("/sign-in")):
+    pages = (client.get("/"), client.get("/profile"), Client().get("/sign-in"))
+    for response in pages:
         assert response.status_code == 503
+        assert settings.SESSION_COOKIE_NAME not in response.cookies  # the cookie stays
         page = response.content.decode()
         assert "(Redis)" in page
         assert "hunter2" not in page
