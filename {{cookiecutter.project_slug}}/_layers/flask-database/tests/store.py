@@ -63,7 +63,8 @@ def stored_session_ids(app: Flask) -> set[str]:
     with interface.engine.connect() as connection:  # type: ignore[attr-defined]
         if not sa.inspect(connection).has_table(sessions_table.name):
             return set()
-        return {store_id.removeprefix(prefix) for store_id in connection.scalars(query)}
+        ids = {store_id.removeprefix(prefix) for store_id in connection.scalars(query)}
+    return {sid for sid in ids if ":" not in sid}  # not the logout token ids
 
 
 class DatabaseProxy:

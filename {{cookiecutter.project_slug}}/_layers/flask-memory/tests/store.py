@@ -16,6 +16,7 @@ def stored_session_ids(app: Flask) -> set[str]:
     """The session ids the app's store holds (expired or not), without the key prefix."""
     interface = app.session_interface
     prefix = interface.key_prefix  # type: ignore[attr-defined]
-    # SimpleCache has no way to list its keys; its dict is the store.
-    keys = interface.cache._cache  # type: ignore[attr-defined]
-    return {key.removeprefix(prefix) for key in list(keys) if key.startswith(prefix)}
+    keys = list(interface.entries)  # type: ignore[attr-defined]
+    # Session ids have no colon; the store's other keys (logout token ids) have one.
+    ids = {key.removeprefix(prefix) for key in keys if key.startswith(prefix)}
+    return {sid for sid in ids if ":" not in sid}

@@ -52,7 +52,8 @@ def stored_session_ids(app: Flask) -> set[str]:
     interface = app.session_interface
     prefix: str = interface.key_prefix  # type: ignore[attr-defined]
     documents = interface.store.find({"id": {"$regex": f"^{re.escape(prefix)}"}})  # type: ignore[attr-defined]
-    return {document["id"].removeprefix(prefix) for document in documents}
+    ids = {document["id"].removeprefix(prefix) for document in documents}
+    return {sid for sid in ids if ":" not in sid}  # not the logout token ids
 
 
 def own_store(port: int, data_dir: Path) -> tuple[StoreProcess, dict[str, object]]:

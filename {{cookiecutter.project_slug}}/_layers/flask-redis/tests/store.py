@@ -31,7 +31,9 @@ def stored_session_ids(app: Flask) -> set[str]:
     interface = app.session_interface
     prefix: str = interface.key_prefix  # type: ignore[attr-defined]
     client: redis.Redis = interface.client  # type: ignore[attr-defined]
-    return {key.decode().removeprefix(prefix) for key in client.scan_iter(match=f"{prefix}*")}
+    ids = {key.decode().removeprefix(prefix) for key in client.scan_iter(match=f"{prefix}*")}
+    # Session ids have no colon; the index keys and logout token ids have one.
+    return {sid for sid in ids if ":" not in sid}
 
 
 def own_store(port: int, data_dir: Path) -> tuple[StoreProcess, dict[str, object]]:

@@ -1,10 +1,14 @@
 """Server-side sessions in a SQL database: SQLite (the default) or PostgreSQL.
 
 Every session is one row of the `sessions` table: `id` (SESSION_KEY_PREFIX + the session
-id), `data` and `expires_at` (Unix time, indexed). The app creates the table when it first
-needs it, so it starts while the database is down. A row past `expires_at` reads as
-missing; `flask delete-expired-sessions` deletes such rows (run it from cron), and each
-process also deletes them once every CLEANUP_INTERVAL, along with a session it saves.
+id), `data`, `expires_at` (Unix time, indexed), and for a signed-in session `subject` and
+`provider_session` (Logto's user and session ids, indexed, for back-channel logout). A
+logout token's id is a row too, with no data, kept until the token expires.
+
+The app creates the table when it first needs it, so it starts while the database is
+down. A row past `expires_at` reads as missing; `flask delete-expired-sessions` deletes
+such rows (run it from cron), and each process also deletes them once every
+CLEANUP_INTERVAL, along with a session it saves.
 
 This is a small interface on SQLAlchemy Core rather than Flask-Session's `sqlalchemy`
 type, which needs Flask-SQLAlchemy and re-creates its table at every start.
@@ -22,7 +26,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from .session_interface import Record, StoreSessionInterface
+from .backchannel_logout import LogoutToken
+from .session_interface import Record, SignIn, StoreSessionInterface
 from .settings import Settings
 
 STORE_KIND = "database"
@@ -41,6 +46,8 @@ sessions_table = sa.Table(
     sa.Column("id", sa.String(255), primary_key=True),
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False, index=True),
+    sa.Column("subject", sa.String(255), index=True),
+    sa.Column("provider_session", sa.String(255), index=True),
 )
 
 
@@ -82,8 +89,15 @@ class DatabaseSessionInterface(StoreSessionInterface):
         row = self.run(lambda connection: connection.execute(query).first())
         return None if row is None else Record(self.serializer.decode(row.data), row.expires_at)
 
-    def save(self, store_id: str, data: dict[str, Any], expires_at: float) -> None:
-        values = {"data": self.serializer.encode(data), "expires_at": expires_at}  # type: ignore[arg-type]
+    def save(
+        self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
+    ) -> None:
+        values = {
+            "data": self.serializer.encode(data),  # type: ignore[arg-type]
+            "expires_at": expires_at,
+            "subject": sign_in and sign_in.subject,
+            "provider_session": sign_in and sign_in.provider_session,
+        }
         upsert = (
             self.insert(sessions_table)
             .values(id=store_id, **values)
@@ -93,7 +107,7 @@ class DatabaseSessionInterface(StoreSessionInterface):
         if time.monotonic() >= self.next_cleanup:
             self.delete_expired()
 
-    def extend(self, store_id: str, expires_at: float) -> None:
+    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
         update = (
             sa.update(sessions_table)
             .where(sessions_table.c.id == store_id)
@@ -101,9 +115,31 @@ class DatabaseSessionInterface(StoreSessionInterface):
         )
         self.run(lambda connection: connection.execute(update))
 
-    def delete(self, store_id: str) -> None:
+    def delete(self, store_id: str, sign_in: SignIn | None) -> None:
         delete = sa.delete(sessions_table).where(sessions_table.c.id == store_id)
         self.run(lambda connection: connection.execute(delete))
+
+    def signed_in_sessions(self, logout: LogoutToken) -> list[tuple[str, SignIn]]:
+        columns = sessions_table.c
+        query = sa.select(columns.id, columns.subject, columns.provider_session).where(
+            columns.id.startswith(self.key_prefix, autoescape=True),
+            columns.expires_at > time.time(),
+        )
+        if logout.sid is not None:
+            query = query.where(columns.provider_session == logout.sid)
+        if logout.sub is not None:
+            query = query.where(columns.subject == logout.sub)
+        rows = self.run(lambda connection: connection.execute(query).all())
+        return [(row.id, SignIn(row.subject, row.provider_session)) for row in rows]
+
+    def remember(self, key: str, until: float) -> bool:
+        insert = (
+            self.insert(sessions_table)
+            .values(id=key, data=b"", expires_at=until)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(sessions_table.c.id)  # a row only when inserted
+        )
+        return self.run(lambda connection: connection.execute(insert).first()) is not None
 
     def delete_expired(self) -> int:
         """Delete the rows past their expiry (of every app sharing the table); how many."""
@@ -152,7 +188,3 @@ def init_sessions(app: Flask, settings: Settings) -> None:
     def delete_expired_sessions() -> None:
         """Delete the sessions past their expiry from the database."""
         click.echo(f"Deleted {interface.delete_expired()} expired sessions.")
-
-
-def store_is_up(app: Flask) -> bool:
-    return app.session_interface.is_up()  # type: ignore[attr-defined]

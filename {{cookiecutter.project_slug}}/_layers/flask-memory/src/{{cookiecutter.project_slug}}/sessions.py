@@ -1,13 +1,20 @@
-"""Server-side sessions in this process's memory (Flask-Session on a cachelib SimpleCache).
+"""Server-side sessions in this process's memory: a bounded dict, oldest out first.
 
 Sessions live as long as the process and are not shared between processes: run one
-process (one worker), or pick Redis or MongoDB when generating the project.
+process (one worker), or pick another store when generating the project. Sessions are
+kept serialised, as in any other store, so a request never shares objects with another.
 """
 
-from cachelib import SimpleCache
-from flask import Flask
-from flask_session import Session
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
 
+from flask import Flask
+
+from .backchannel_logout import LogoutToken
+from .session_interface import Record, SignIn, StoreSessionInterface
 from .settings import Settings
 
 STORE_KIND = "memory"
@@ -15,26 +22,82 @@ STORE_KIND = "memory"
 STORE_ERRORS: tuple[type[Exception], ...] = ()
 
 
-class BoundedCache(SimpleCache):
-    """A SimpleCache that never holds more than `threshold` entries.
+@dataclass
+class Entry:
+    data: bytes
+    expires_at: float
+    sign_in: SignIn | None
 
-    SimpleCache prunes before it adds, so it would hold one entry over its threshold.
-    """
 
-    def _over_threshold(self) -> bool:
-        return len(self._cache) >= self._threshold
+class MemorySessionInterface(StoreSessionInterface):
+    def __init__(self, app: Flask, key_prefix: str, lifetime: int, max_entries: int) -> None:
+        super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
+        self.max_entries = max_entries
+        self.entries: OrderedDict[str, Entry] = OrderedDict()  # least recently written first
+        self.remembered: dict[str, float] = {}
+        self.lock = threading.Lock()
+
+    def load(self, store_id: str) -> Record | None:
+        with self.lock:
+            entry = self.entries.get(store_id)
+            if entry is not None and entry.expires_at <= time.time():
+                del self.entries[store_id]
+                entry = None
+        if entry is None:
+            return None
+        return Record(self.serializer.decode(entry.data), entry.expires_at)  # type: ignore[union-attr]
+
+    def save(
+        self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
+    ) -> None:
+        entry = Entry(self.serializer.encode(data), expires_at, sign_in)  # type: ignore[union-attr, arg-type]
+        with self.lock:
+            self.entries[store_id] = entry
+            self.entries.move_to_end(store_id)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+
+    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+        with self.lock:
+            if (entry := self.entries.get(store_id)) is not None:
+                entry.expires_at = expires_at
+                self.entries.move_to_end(store_id)
+
+    def delete(self, store_id: str, sign_in: SignIn | None) -> None:
+        with self.lock:
+            self.entries.pop(store_id, None)
+
+    def signed_in_sessions(self, logout: LogoutToken) -> list[tuple[str, SignIn]]:
+        # A scan: logout tokens are rare, and the store is bounded.
+        now = time.time()
+        with self.lock:
+            return [
+                (store_id, entry.sign_in)
+                for store_id, entry in self.entries.items()
+                if store_id.startswith(self.key_prefix)
+                and entry.expires_at > now
+                and entry.sign_in is not None
+                and (logout.sid is None or entry.sign_in.provider_session == logout.sid)
+                and (logout.sub is None or entry.sign_in.subject == logout.sub)
+            ]
+
+    def remember(self, key: str, until: float) -> bool:
+        now = time.time()
+        with self.lock:
+            self.remembered = {key: end for key, end in self.remembered.items() if end > now}
+            if key in self.remembered:
+                return False
+            self.remembered[key] = until
+            return True
+
+    def is_up(self) -> bool:
+        return True
 
 
 def init_sessions(app: Flask, settings: Settings) -> None:
-    app.config.update(
-        SESSION_TYPE="cachelib",
-        SESSION_CACHELIB=BoundedCache(
-            threshold=settings.session_memory_max_entries,
-            default_timeout=settings.session_lifetime,
-        ),
+    app.session_interface = MemorySessionInterface(
+        app,
+        key_prefix=settings.session_key_prefix,
+        lifetime=settings.session_lifetime,
+        max_entries=settings.session_memory_max_entries,
     )
-    Session(app)
-
-
-def store_is_up(app: Flask) -> bool:
-    return True

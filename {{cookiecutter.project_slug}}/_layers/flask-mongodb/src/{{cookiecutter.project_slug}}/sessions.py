@@ -1,22 +1,25 @@
-"""Server-side sessions in MongoDB (Flask-Session's mongodb type, completed).
+"""Server-side sessions in MongoDB.
 
 Every session is one document of the `sessions` collection in the database named in
-MONGODB_URL: `id` (SESSION_KEY_PREFIX + the session id, unique), `val` (the data) and
-`expiration` (a BSON date: the absolute expiry). Flask-Session's own interface lacks
-two things this module adds: a unique index on `id`, and reads that treat an expired
-document as missing (MongoDB's TTL monitor deletes expired documents only once a minute).
+MONGODB_URL: `id` (SESSION_KEY_PREFIX + the session id, unique), `val` (the data),
+`expiration` (a BSON date, under a TTL index) and for a signed-in session `subject` and
+`provider_session` (Logto's user and session ids, indexed, for back-channel logout). A
+logout token's id is a document too, kept until the token expires. MongoDB's TTL monitor
+deletes expired documents only once a minute, so reads treat them as missing.
 pymongo reconnects by itself, so sessions work again as soon as MongoDB is back.
 """
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask
-from flask_session.base import ServerSideSession, ServerSideSessionInterface
-from flask_session.mongodb import MongoDBSessionInterface
-from pymongo import MongoClient
+from pymongo import ASCENDING, MongoClient
 from pymongo.collection import Collection
-from pymongo.errors import ConnectionFailure
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
+from .backchannel_logout import LogoutToken
+from .session_interface import Record, SignIn, StoreSessionInterface
 from .settings import Settings
 
 STORE_KIND = "mongodb"
@@ -27,35 +30,83 @@ COLLECTION = "sessions"
 TIMEOUT_MS = 1000
 
 
-class ExpiringMongoDBSessionInterface(MongoDBSessionInterface):
-    def __init__(self, app: Flask, store: Collection, key_prefix: str) -> None:
-        # Skips MongoDBSessionInterface.__init__, which builds its own client when given
-        # none and creates its index at once: the app must start while MongoDB is down.
-        ServerSideSessionInterface.__init__(self, app, key_prefix=key_prefix)
+def as_date(unix_time: float) -> datetime:
+    return datetime.fromtimestamp(unix_time, UTC)
+
+
+class MongoDBSessionInterface(StoreSessionInterface):
+    def __init__(self, app: Flask, store: Collection, key_prefix: str, lifetime: int) -> None:
+        super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
         self.store = store
-        self.use_deprecated_method = False
-        self._indexes_created = False
+        self.indexes_created = False
 
     def create_indexes(self) -> None:
-        if not self._indexes_created:
+        # At the first write, not at start: the app must start while MongoDB is down.
+        if not self.indexes_created:
             self.store.create_index("id", unique=True)
             self.store.create_index("expiration", expireAfterSeconds=0)
-            self._indexes_created = True
+            for field in ("subject", "provider_session"):
+                self.store.create_index([(field, ASCENDING)], sparse=True)
+            self.indexes_created = True
 
-    def _retrieve_session_data(self, store_id: str) -> dict | None:
-        document = self.store.find_one({"id": store_id, "expiration": {"$gt": datetime.now(UTC)}})
-        return None if document is None else self.serializer.decode(document["val"])
+    def load(self, store_id: str) -> Record | None:
+        document = self.store.find_one(
+            {"id": store_id, "expiration": {"$gt": datetime.now(UTC)}},
+            projection={"_id": False, "val": True, "expiration": True},
+        )
+        if document is None or "val" not in document:
+            return None
+        data = self.serializer.decode(document["val"])  # type: ignore[union-attr]
+        return Record(data, document["expiration"].timestamp())
 
-    def _upsert_session(
-        self, session_lifetime: timedelta, session: ServerSideSession, store_id: str
+    def save(
+        self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
     ) -> None:
         self.create_indexes()
-        record = {
+        document = {
             "id": store_id,
-            "val": self.serializer.encode(session),
-            "expiration": datetime.now(UTC) + session_lifetime,
+            "val": self.serializer.encode(data),  # type: ignore[union-attr, arg-type]
+            "expiration": as_date(expires_at),
         }
-        self.store.update_one({"id": store_id}, {"$set": record}, upsert=True)
+        if sign_in is not None:
+            document |= {"subject": sign_in.subject, "provider_session": sign_in.provider_session}
+        self.store.replace_one({"id": store_id}, document, upsert=True)
+
+    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+        self.store.update_one({"id": store_id}, {"$set": {"expiration": as_date(expires_at)}})
+
+    def delete(self, store_id: str, sign_in: SignIn | None) -> None:
+        self.store.delete_one({"id": store_id})
+
+    def signed_in_sessions(self, logout: LogoutToken) -> list[tuple[str, SignIn]]:
+        query: dict[str, Any] = {
+            "id": {"$regex": f"^{re.escape(self.key_prefix)}"},
+            "expiration": {"$gt": datetime.now(UTC)},
+        }
+        if logout.sid is not None:
+            query["provider_session"] = logout.sid
+        if logout.sub is not None:
+            query["subject"] = logout.sub
+        documents = self.store.find(query, projection={"id", "subject", "provider_session"})
+        return [
+            (document["id"], SignIn(document.get("subject"), document.get("provider_session")))
+            for document in documents
+        ]
+
+    def remember(self, key: str, until: float) -> bool:
+        self.create_indexes()
+        try:
+            self.store.insert_one({"id": key, "expiration": as_date(until)})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def is_up(self) -> bool:
+        try:
+            self.store.database.client.admin.command("ping")
+        except STORE_ERRORS:
+            return False
+        return True
 
 
 def init_sessions(app: Flask, settings: Settings) -> None:
@@ -67,15 +118,9 @@ def init_sessions(app: Flask, settings: Settings) -> None:
         tz_aware=True,
     )
     database = client.get_default_database(default="{{ cookiecutter.project_slug }}")
-    app.session_interface = ExpiringMongoDBSessionInterface(
-        app, database[COLLECTION], key_prefix=settings.session_key_prefix
+    app.session_interface = MongoDBSessionInterface(
+        app,
+        database[COLLECTION],
+        key_prefix=settings.session_key_prefix,
+        lifetime=settings.session_lifetime,
     )
-
-
-def store_is_up(app: Flask) -> bool:
-    store: Collection = app.session_interface.store  # type: ignore[attr-defined]
-    try:
-        store.database.client.admin.command("ping")
-    except STORE_ERRORS:
-        return False
-    return True

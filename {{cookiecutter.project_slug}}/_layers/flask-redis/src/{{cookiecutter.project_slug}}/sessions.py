@@ -1,16 +1,24 @@
-"""Server-side sessions in Redis (Flask-Session's redis type).
+"""Server-side sessions in Redis.
 
-Every session is one key, `SESSION_KEY_PREFIX` + its id, that Redis expires after
-SESSION_LIFETIME without use. Redis's connection pool reconnects by itself, so the app
-serves sessions again as soon as Redis is back.
+Every session is one hash, `SESSION_KEY_PREFIX` + its id, holding `data` and `expires_at`
+(so that one HGETALL says when to push the expiry back), which Redis expires after
+SESSION_LIFETIME without use. A signed-in session is indexed for back-channel logout:
+`<prefix>subject:<sub>` is a hash of the user's session ids (each to its Logto session
+id), `<prefix>provider-session:<sid>` names the session of a Logto session; both expire
+with the newest session they index. A logout token's id is a key until the token expires.
+Redis's connection pool reconnects by itself, so sessions work again once Redis is back.
 """
+
+import math
+from typing import Any
 
 import redis
 from flask import Flask
-from flask_session import Session
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .backchannel_logout import LogoutToken
+from .session_interface import Record, SignIn, StoreSessionInterface
 from .settings import Settings
 
 STORE_KIND = "redis"
@@ -23,6 +31,94 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
 SOCKET_TIMEOUT_SECONDS = 1.0
 
 
+class RedisSessionInterface(StoreSessionInterface):
+    def __init__(self, app: Flask, client: redis.Redis, key_prefix: str, lifetime: int) -> None:
+        super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
+        self.client = client
+
+    def subject_key(self, subject: str) -> str:
+        return f"{self.key_prefix}subject:{subject}"
+
+    def provider_session_key(self, provider_session: str) -> str:
+        return f"{self.key_prefix}provider-session:{provider_session}"
+
+    def load(self, store_id: str) -> Record | None:
+        fields = self.client.hgetall(store_id)
+        if b"data" not in fields:
+            return None
+        data = self.serializer.decode(fields[b"data"])  # type: ignore[union-attr]
+        return Record(data, float(fields[b"expires_at"]))
+
+    def save(
+        self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
+    ) -> None:
+        with self.client.pipeline() as pipeline:  # one round trip, all or nothing
+            pipeline.hset(
+                store_id,
+                mapping={"data": self.serializer.encode(data), "expires_at": expires_at},  # type: ignore[union-attr, arg-type]
+            )
+            if sign_in is not None and sign_in.subject is not None:
+                session_of = sign_in.provider_session or ""
+                pipeline.hset(self.subject_key(sign_in.subject), store_id, session_of)
+            if sign_in is not None and sign_in.provider_session is not None:
+                pipeline.set(self.provider_session_key(sign_in.provider_session), store_id)
+            self.expire(pipeline, store_id, expires_at, sign_in)
+            pipeline.execute()
+
+    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+        with self.client.pipeline() as pipeline:
+            pipeline.hset(store_id, "expires_at", expires_at)
+            self.expire(pipeline, store_id, expires_at, sign_in)
+            pipeline.execute()
+
+    def expire(
+        self, pipeline: Any, store_id: str, expires_at: float, sign_in: SignIn | None
+    ) -> None:
+        """Expire the session and its index keys at `expires_at`.
+
+        Every session expires a lifetime after its last use, so the session used last
+        expires last: its expiry is right for the index keys that list it.
+        """
+        keys = [store_id]
+        if sign_in is not None and sign_in.subject is not None:
+            keys.append(self.subject_key(sign_in.subject))
+        if sign_in is not None and sign_in.provider_session is not None:
+            keys.append(self.provider_session_key(sign_in.provider_session))
+        for key in keys:
+            pipeline.expireat(key, math.ceil(expires_at))
+
+    def delete(self, store_id: str, sign_in: SignIn | None) -> None:
+        with self.client.pipeline() as pipeline:
+            pipeline.delete(store_id)
+            if sign_in is not None and sign_in.subject is not None:
+                pipeline.hdel(self.subject_key(sign_in.subject), store_id)
+            if sign_in is not None and sign_in.provider_session is not None:
+                pipeline.delete(self.provider_session_key(sign_in.provider_session))
+            pipeline.execute()
+
+    def signed_in_sessions(self, logout: LogoutToken) -> list[tuple[str, SignIn]]:
+        if logout.sid is not None:
+            store_id = self.client.get(self.provider_session_key(logout.sid))
+            if store_id is None:
+                return []
+            return [(store_id.decode(), SignIn(logout.sub, logout.sid))]
+        assert logout.sub is not None  # a valid logout token names one or the other
+        sessions = self.client.hgetall(self.subject_key(logout.sub))
+        return [
+            (store_id.decode(), SignIn(logout.sub, provider_session.decode() or None))
+            for store_id, provider_session in sessions.items()
+        ]
+
+    def remember(self, key: str, until: float) -> bool:
+        return bool(self.client.set(key, 1, nx=True, exat=math.ceil(until)))
+
+    def is_up(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except STORE_ERRORS:
+            return False
+
+
 def init_sessions(app: Flask, settings: Settings) -> None:
     client = redis.Redis.from_url(
         settings.redis_url,
@@ -30,13 +126,6 @@ def init_sessions(app: Flask, settings: Settings) -> None:
         socket_timeout=SOCKET_TIMEOUT_SECONDS,
         retry=Retry(NoBackoff(), retries=1),  # one quick retry, for a connection Redis dropped
     )
-    app.config.update(SESSION_TYPE="redis", SESSION_REDIS=client)
-    Session(app)
-
-
-def store_is_up(app: Flask) -> bool:
-    client: redis.Redis = app.session_interface.client  # type: ignore[attr-defined]
-    try:
-        return bool(client.ping())
-    except STORE_ERRORS:
-        return False
+    app.session_interface = RedisSessionInterface(
+        app, client, key_prefix=settings.session_key_prefix, lifetime=settings.session_lifetime
+    )

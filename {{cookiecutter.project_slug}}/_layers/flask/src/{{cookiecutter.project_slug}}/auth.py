@@ -1,6 +1,8 @@
 """Who is signed in: the Logto client of a request, and its ID token kept fresh.
 
-An ID token counts only while it has not expired. When it has and the session holds a
+The ID token's claims are kept in the session when the SDK has verified the token (at
+sign-in and refresh), so a request reads them without decoding a JWT. They count only
+until the token's `exp`. When it has and the session holds a
 refresh token, the SDK's `getAccessToken()` refreshes, which stores a new ID token too.
 Logto may rotate refresh tokens, so two requests of one session must not both refresh with
 the same one: refreshes are serialised per session (within this process), and a request
@@ -8,6 +10,7 @@ that waited re-reads the session the other one saved.
 """
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from weakref import WeakValueDictionary
@@ -17,7 +20,8 @@ from logto import IdTokenClaims, LogtoConfig, LogtoException
 from werkzeug.wrappers import Response
 
 from .errors import LogtoNotConfiguredError
-from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
+from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
+from .session_interface import CLAIMS_KEY
 from .session_storage import SessionStorage
 from .settings import Settings
 
@@ -54,15 +58,28 @@ def talking_to_logto() -> Iterator[None]:
         raise LogtoUnreachableError(str(error)) from error
 
 
+def signed_in_claims() -> IdTokenClaims | None:
+    """The claims of the session's ID token while it has not expired, else None."""
+    claims = session.get(CLAIMS_KEY)
+    if claims is None or claims["exp"] <= time.time():
+        return None
+    return IdTokenClaims.model_validate(claims)
+
+
+def keep_id_token_claims(client: AppLogtoClient) -> None:
+    """Keep the claims of the ID token the SDK has just verified and stored."""
+    session[CLAIMS_KEY] = client.getIdTokenClaims().model_dump(exclude_none=True)
+
+
 async def current_user(client: AppLogtoClient) -> IdTokenClaims | None:
     """The signed-in user's ID token claims, refreshed if need be; None when anonymous."""
-    if (claims := signed_in_claims(client)) is not None:
+    if (claims := signed_in_claims()) is not None:
         return claims
     if client.getRefreshToken() is None:
         return None
     with refresh_lock(session.sid):  # type: ignore[attr-defined]
         reload_session()
-        if (claims := signed_in_claims(client)) is not None:
+        if (claims := signed_in_claims()) is not None:
             return claims  # refreshed by another request while this one waited
         try:
             with talking_to_logto():
@@ -76,8 +93,9 @@ async def current_user(client: AppLogtoClient) -> IdTokenClaims | None:
             # Keep the refresh token: Logto may answer next time.
             current_app.logger.warning("Cannot refresh, Logto unreachable: %s", error)
             return None
+        keep_id_token_claims(client)
         save_session_now()
-    return signed_in_claims(client)
+    return signed_in_claims()
 
 
 async def refresh_tokens(client: AppLogtoClient) -> None:
@@ -87,6 +105,7 @@ async def refresh_tokens(client: AppLogtoClient) -> None:
 
 
 def forget_tokens() -> None:
+    session.pop(CLAIMS_KEY, None)
     storage = SessionStorage(session)
     storage.delete("idToken")
     storage.delete("refreshToken")
@@ -111,5 +130,9 @@ def reload_session() -> None:
 
 
 def save_session_now() -> None:
-    """Store the session before the response is sent, for the requests waiting to refresh."""
+    """Store the session before the response is sent, for the requests waiting to refresh.
+
+    It is stored once: the end of the request finds it unmodified.
+    """
     current_app.session_interface.save_session(current_app, session, Response())  # type: ignore[arg-type]
+    session.modified = False  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""Every route of the app: the home page, Logto sign-in and sign-out, the profile, health."""
+"""Every route of the app: the home page, Logto sign-in and sign-out, the profile, health,
+and the back-channel logout URI that Logto posts to."""
 
 from typing import Any
 
@@ -19,15 +20,17 @@ from werkzeug.wrappers import Response
 from .auth import (
     current_settings,
     current_user,
+    keep_id_token_claims,
     logto_client,
     require_logto_settings,
     talking_to_logto,
 )
+from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
 from .csrf import csrf_token, csrf_token_is_valid, new_csrf_token
 from .errors import SignInFailedError
-from .logto_client import LogtoUnreachableError
+from .logto_client import LogtoUnreachableError, oidc_core
 from .redirects import safe_next_path
-from .sessions import STORE_KIND, store_is_up
+from .sessions import STORE_KIND
 
 blueprint = Blueprint("pages", __name__)
 
@@ -71,6 +74,7 @@ async def callback() -> Response:
     # A new session id for the signed-in session (the old record is deleted), so that
     # an id known before sign-in, planted or leaked, does not become signed in.
     current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
+    keep_id_token_claims(logto_client())  # the store indexes the session by them
     new_csrf_token()
     return redirect(next_path)
 
@@ -109,8 +113,38 @@ async def sign_out() -> Response:
     return redirect(end_session_url, 303)
 
 
+@blueprint.post("/backchannel-logout")
+async def backchannel_logout() -> tuple[Response, int]:
+    """Logto ends a user's sessions here (OpenID Connect Back-Channel Logout 1.0).
+
+    Logto's server calls it, not a browser: no session cookie comes with it and no CSRF
+    token is asked for; the logout token's signature is the proof.
+    """
+    settings = current_settings()
+    if settings.missing_logto_settings:
+        return logout_error("temporarily_unavailable", "sign-in is not set up", 503)
+    token = request.form.get("logout_token")
+    if not token:
+        return logout_error("invalid_request", "logout_token is missing")
+    try:
+        core = await oidc_core(settings.logto_endpoint)
+        logout = validate_logout_token(token, core, settings.logto_app_id)
+    except LogtoUnreachableError:
+        return logout_error("temporarily_unavailable", "Logto is unreachable", 503)
+    except InvalidLogoutTokenError as error:
+        current_app.logger.info("Logout token refused: %s", error)
+        return logout_error("invalid_request", f"invalid logout token: {error}")
+    ended = current_app.session_interface.end_sessions(logout)  # type: ignore[attr-defined]
+    current_app.logger.info("Back-channel logout ended %d session(s)", ended)
+    return jsonify(status="ok"), 200
+
+
+def logout_error(error: str, description: str, status: int = 400) -> tuple[Response, int]:
+    return jsonify(error=error, error_description=description), status
+
+
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    if store_is_up(current_app):
+    if current_app.session_interface.is_up():  # type: ignore[attr-defined]
         return jsonify(status="ok", session_store=f"{STORE_KIND}: ok"), 200
     return jsonify(status="unavailable", session_store=f"{STORE_KIND}: down"), 503

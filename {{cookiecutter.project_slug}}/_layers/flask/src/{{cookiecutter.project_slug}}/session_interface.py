@@ -5,10 +5,15 @@ A request whose session did not change reads the store once and writes nothing. 
 session's expiry still slides: once more than REFRESH_FRACTION of its lifetime has passed
 since it was last pushed back, the store's expiry is moved by a TTL-only update, not a
 rewrite of the session. Each store (`sessions.py`) implements the abstract methods.
+
+A signed-in session is indexed by who it belongs to (`SignIn`: Logto's user id and
+Logto's session id), in the same store and with the same expiry, so that a back-channel
+logout token can end it.
 """
 
 import time
 from abc import abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,8 +22,25 @@ from flask import Flask, Request
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from werkzeug.wrappers import Response
 
+from .backchannel_logout import LogoutToken
+
 # Push a session's expiry back at most once per this share of its lifetime.
 REFRESH_FRACTION = 0.1
+# The session key of the signed-in user's ID token claims (set at sign-in and refresh).
+CLAIMS_KEY = "id_token_claims"
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Whom a session is signed in as: Logto's user (`sub`) and Logto's session (`sid`)."""
+
+    subject: str | None
+    provider_session: str | None = None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> "SignIn | None":
+        claims = data.get(CLAIMS_KEY)
+        return None if claims is None else cls(claims["sub"], claims.get("sid"))
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,7 @@ class StoredSession(ServerSideSession):
     """A server-side session and, once stored, when its store lets it expire."""
 
     expires_at: float | None = None
+    stored_sign_in: "SignIn | None" = None  # as the store indexes it
 
 
 class StoreSessionInterface(ServerSideSessionInterface):
@@ -51,16 +74,27 @@ class StoreSessionInterface(ServerSideSessionInterface):
         """The session stored under `store_id`, or None when there is none or it expired."""
 
     @abstractmethod
-    def save(self, store_id: str, data: dict[str, Any], expires_at: float) -> None:
-        """Create or replace the session stored under `store_id`."""
+    def save(
+        self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
+    ) -> None:
+        """Create or replace the session stored under `store_id`, indexed by `sign_in`."""
 
     @abstractmethod
-    def extend(self, store_id: str, expires_at: float) -> None:
-        """Move the expiry of the session stored under `store_id`, leaving its data alone."""
+    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+        """Move the expiry of a session (and of its index), leaving its data alone."""
 
     @abstractmethod
-    def delete(self, store_id: str) -> None:
-        """Remove the session stored under `store_id`, if there is one."""
+    def delete(self, store_id: str, sign_in: SignIn | None) -> None:
+        """Remove the session stored under `store_id` and its index entries, if any."""
+
+    @abstractmethod
+    def signed_in_sessions(self, logout: LogoutToken) -> list[tuple[str, SignIn]]:
+        """The unexpired sessions a logout token names (store id, sign-in): those of Logto's
+        session `sid` when it names one, else all of the user `sub`'s."""
+
+    @abstractmethod
+    def remember(self, key: str, until: float) -> bool:
+        """Store `key` until `until`; False if it is already there."""
 
     @abstractmethod
     def is_up(self) -> bool:
@@ -73,6 +107,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
         if sid and (record := self.load(self._get_store_id(sid))) is not None:
             session = self.session_class(record.data, sid=sid)
             session.expires_at = record.expires_at
+            session.stored_sign_in = SignIn.of(record.data)
             return session
         # No cookie, or an id the store does not know: a new id, never the client's.
         return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)
@@ -87,8 +122,8 @@ class StoreSessionInterface(ServerSideSessionInterface):
         if not session:
             if session.modified:
                 if session.expires_at is not None:
-                    self.delete(store_id)
-                    session.expires_at = None
+                    self.delete(store_id, session.stored_sign_in)
+                    session.expires_at = session.stored_sign_in = None
                 response.delete_cookie(
                     self.get_cookie_name(app),
                     domain=self.get_cookie_domain(app),
@@ -97,11 +132,15 @@ class StoreSessionInterface(ServerSideSessionInterface):
                 response.vary.add("Cookie")
             return
         if session.modified:
+            sign_in = SignIn.of(session)
+            if session.stored_sign_in not in {None, sign_in}:
+                self.delete(store_id, session.stored_sign_in)  # signed in as someone else now
             session.expires_at = now + self.lifetime
-            self.save(store_id, dict(session), session.expires_at)
+            self.save(store_id, dict(session), session.expires_at, sign_in)
+            session.stored_sign_in = sign_in
         elif session.expires_at is not None and self.due_for_extension(session, now):
             session.expires_at = now + self.lifetime
-            self.extend(store_id, session.expires_at)
+            self.extend(store_id, session.expires_at, session.stored_sign_in)
         else:
             return  # unchanged, and its expiry was pushed back not long ago
         self.set_cookie(app, session, response)
@@ -128,10 +167,19 @@ class StoreSessionInterface(ServerSideSessionInterface):
     def regenerate(self, session: StoredSession) -> None:  # type: ignore[override]
         """A new id for `session`; the record under the old one is deleted."""
         if session.expires_at is not None:
-            self.delete(self._get_store_id(session.sid))
+            self.delete(self._get_store_id(session.sid), session.stored_sign_in)
         session.sid = self._generate_sid(self.sid_length)
-        session.expires_at = None
+        session.expires_at = session.stored_sign_in = None
         session.modified = True
+
+    def end_sessions(self, logout: LogoutToken) -> int:
+        """Delete the sessions a valid logout token names; how many. A replay ends none."""
+        if not self.remember(self._get_store_id(f"logout-token:{logout.jti}"), logout.exp):
+            return 0
+        sessions = self.signed_in_sessions(logout)
+        for store_id, sign_in in sessions:
+            self.delete(store_id, sign_in)
+        return len(sessions)
 
     # Flask-Session's own hooks, for code written against its interface
 
@@ -140,9 +188,11 @@ class StoreSessionInterface(ServerSideSessionInterface):
         return None if record is None else record.data
 
     def _delete_session(self, store_id: str) -> None:
-        self.delete(store_id)
+        record = self.load(store_id)
+        self.delete(store_id, None if record is None else SignIn.of(record.data))
 
     def _upsert_session(
         self, session_lifetime: timedelta, session: ServerSideSession, store_id: str
     ) -> None:
-        self.save(store_id, dict(session), time.time() + session_lifetime.total_seconds())
+        expires_at = time.time() + session_lifetime.total_seconds()
+        self.save(store_id, dict(session), expires_at, SignIn.of(session))
