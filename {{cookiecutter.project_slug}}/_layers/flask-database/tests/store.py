@@ -2,6 +2,7 @@
 PostgreSQL server, a database of this run created on it and dropped afterwards."""
 
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -15,6 +16,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from {{ cookiecutter.project_slug }}.sessions import database_url, sessions_table
+
+from .traffic import Traffic
 
 # The PostgreSQL database of this run, once created.
 run_database: list[sa.URL] = []
@@ -130,3 +133,26 @@ def as_text(url: sa.URL) -> str:
 
 def unreachable_store(port: int) -> dict[str, object]:
     return {"database_url": f"postgresql://postgres@127.0.0.1:{port}/sessions"}
+
+
+@contextmanager
+def store_traffic(app: Flask) -> Iterator[Traffic]:
+    """The SQL statements `app` sends to its database meanwhile."""
+    engine: sa.Engine = app.session_interface.engine  # type: ignore[attr-defined]
+    traffic = Traffic()
+
+    def count(connection, cursor, statement: str, *args: object) -> None:
+        is_read = statement.lstrip().upper().startswith("SELECT")
+        (traffic.reads if is_read else traffic.writes).append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield traffic
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def is_expiry_update(write: str) -> bool:
+    """An UPDATE of the expiry column alone."""
+    expiry_only = r"UPDATE sessions SET expires_at=\S+ WHERE sessions\.id = \S+"
+    return re.fullmatch(expiry_only, write) is not None

@@ -1,9 +1,12 @@
 """The memory backend's store, as the tests see it: inside the app's own process."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask
+
+from .traffic import Traffic
 
 
 @contextmanager
@@ -20,3 +23,33 @@ def stored_session_ids(app: Flask) -> set[str]:
     # Session ids have no colon; the store's other keys (logout token ids) have one.
     ids = {key.removeprefix(prefix) for key in keys if key.startswith(prefix)}
     return {sid for sid in ids if ":" not in sid}
+
+
+READS = {"load", "signed_in_sessions"}
+WRITES = {"save", "extend", "delete", "remember"}
+
+
+@contextmanager
+def store_traffic(app: Flask) -> Iterator[Traffic]:
+    """The store operations `app` makes meanwhile, counted by a wrapper that calls through."""
+    interface = app.session_interface
+    traffic = Traffic()
+
+    def counted(name: str, operation: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            (traffic.reads if name in READS else traffic.writes).append(name)
+            return operation(*args)
+
+        return call
+
+    for name in READS | WRITES:
+        setattr(interface, name, counted(name, getattr(interface, name)))
+    try:
+        yield traffic
+    finally:
+        for name in READS | WRITES:
+            delattr(interface, name)
+
+
+def is_expiry_update(write: str) -> bool:
+    return write == "extend"

@@ -4,14 +4,16 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
 from .servers import StoreProcess, free_port
+from .traffic import Traffic
 
 TEST_DATABASE = "{{ cookiecutter.project_slug }}_test"
 
@@ -63,3 +65,62 @@ def own_store(port: int, data_dir: Path) -> tuple[StoreProcess, dict[str, object
 
 def unreachable_store(port: int) -> dict[str, object]:
     return {"mongodb_url": test_database_url(port)}
+
+
+READS = {"find", "aggregate", "count"}
+WRITES = {"insert", "update", "delete", "findAndModify", "createIndexes"}
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Notes the commands on the sessions collection while a count is on."""
+
+    def __init__(self) -> None:
+        self.traffic: Traffic | None = None
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.traffic is None or event.command.get(event.command_name) != "sessions":
+            return
+        if event.command_name in READS:
+            self.traffic.reads.append(event.command_name)
+        elif event.command_name in WRITES:
+            self.traffic.writes.append(describe_write(event.command))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def describe_write(command: Mapping[str, Any]) -> str:
+    """`update $set expiration` for an update that sets the expiry alone, say."""
+    if "updates" in command:
+        changes = [update["u"] for update in command["updates"]]
+        fields = {
+            f"{operator} {name}"
+            for change in changes
+            for operator in change
+            if operator.startswith("$")
+            for name in change[operator]
+        }
+        return " ".join(["update", *sorted(fields)]) if fields else "update (replacement)"
+    return next(iter(command))
+
+
+# pymongo tells listeners of the clients created after they register: register at import.
+counter = CommandCounter()
+monitoring.register(counter)
+
+
+@contextmanager
+def store_traffic(app: Flask) -> Iterator[Traffic]:
+    """The commands `app` sends to MongoDB's sessions collection meanwhile."""
+    counter.traffic = traffic = Traffic()
+    try:
+        yield traffic
+    finally:
+        counter.traffic = None
+
+
+def is_expiry_update(write: str) -> bool:
+    return write == "update $set expiration"

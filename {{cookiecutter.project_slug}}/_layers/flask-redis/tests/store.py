@@ -5,11 +5,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import redis
 from flask import Flask
 
 from .servers import StoreProcess
+from .traffic import Traffic
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -45,3 +47,54 @@ def own_store(port: int, data_dir: Path) -> tuple[StoreProcess, dict[str, object
 
 def unreachable_store(port: int) -> dict[str, object]:
     return {"redis_url": f"redis://127.0.0.1:{port}/0"}
+
+
+READS = {"get", "hget", "hgetall", "exists", "ttl"}
+
+
+class CountingClient:
+    """A Redis client (or pipeline) that notes each command, then sends it on."""
+
+    def __init__(self, client: Any, traffic: Traffic) -> None:
+        self.client = client
+        self.traffic = traffic
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.client, name)
+        if name == "pipeline":
+            return lambda *args, **kwargs: CountingClient(attribute(*args, **kwargs), self.traffic)
+        if name in {"execute", "ping"} or not callable(attribute):
+            return attribute
+
+        def command(*args: Any, **kwargs: Any) -> Any:
+            fields = kwargs.get("mapping") or (args[1:2] if name == "hset" else ())
+            described = " ".join([name.upper(), *map(str, fields)])
+            (self.traffic.reads if name in READS else self.traffic.writes).append(described)
+            return attribute(*args, **kwargs)
+
+        return command
+
+    def __enter__(self) -> "CountingClient":
+        self.client.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.client.__exit__(*exc_info)
+
+
+@contextmanager
+def store_traffic(app: Flask) -> Iterator[Traffic]:
+    """The Redis commands `app` sends meanwhile."""
+    interface = app.session_interface
+    client = interface.client  # type: ignore[attr-defined]
+    traffic = Traffic()
+    interface.client = CountingClient(client, traffic)  # type: ignore[attr-defined]
+    try:
+        yield traffic
+    finally:
+        interface.client = client  # type: ignore[attr-defined]
+
+
+def is_expiry_update(write: str) -> bool:
+    """PEXPIREAT, or HSET of the expiry field alone."""
+    return write in {"PEXPIREAT", "HSET expires_at"}

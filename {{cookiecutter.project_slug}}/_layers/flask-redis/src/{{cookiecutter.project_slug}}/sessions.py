@@ -9,7 +9,6 @@ with the newest session they index. A logout token's id is a key until the token
 Redis's connection pool reconnects by itself, so sessions work again once Redis is back.
 """
 
-import math
 from typing import Any
 
 import redis
@@ -29,6 +28,10 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
 )
 # Fail fast when Redis is down: a quick 503 beats a page that hangs.
 SOCKET_TIMEOUT_SECONDS = 1.0
+
+
+def milliseconds(unix_time: float) -> int:
+    return round(unix_time * 1000)
 
 
 class RedisSessionInterface(StoreSessionInterface):
@@ -85,7 +88,7 @@ class RedisSessionInterface(StoreSessionInterface):
         if sign_in is not None and sign_in.provider_session is not None:
             keys.append(self.provider_session_key(sign_in.provider_session))
         for key in keys:
-            pipeline.expireat(key, math.ceil(expires_at))
+            pipeline.pexpireat(key, milliseconds(expires_at))
 
     def delete(self, store_id: str, sign_in: SignIn | None) -> None:
         with self.client.pipeline() as pipeline:
@@ -110,7 +113,7 @@ class RedisSessionInterface(StoreSessionInterface):
         ]
 
     def remember(self, key: str, until: float) -> bool:
-        return bool(self.client.set(key, 1, nx=True, exat=math.ceil(until)))
+        return bool(self.client.set(key, 1, nx=True, pxat=milliseconds(until)))
 
     def is_up(self) -> bool:
         try:

@@ -22,13 +22,14 @@ from .auth import (
     current_user,
     keep_id_token_claims,
     logto_client,
+    provider_core,
     require_logto_settings,
     talking_to_logto,
 )
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
 from .csrf import csrf_token, csrf_token_is_valid, new_csrf_token
 from .errors import SignInFailedError
-from .logto_client import LogtoUnreachableError, oidc_core
+from .logto_client import LogtoUnreachableError
 from .redirects import safe_next_path
 from .sessions import STORE_KIND
 
@@ -127,7 +128,7 @@ async def backchannel_logout() -> tuple[Response, int]:
     if not token:
         return logout_error("invalid_request", "logout_token is missing")
     try:
-        core = await oidc_core(settings.logto_endpoint)
+        core = await provider_core(settings.logto_endpoint)
         logout = validate_logout_token(token, core, settings.logto_app_id)
     except LogtoUnreachableError:
         return logout_error("temporarily_unavailable", "Logto is unreachable", 503)
