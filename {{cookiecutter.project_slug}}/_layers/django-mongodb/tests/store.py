@@ -93,3 +93,8 @@ def session_records() -> Collection[dict[str, Any]]:
 
 def stored_session_count() -> int:
     return session_records().count_documents({"_id": {"$regex": f"^{KEY_PREFIX}"}})
+
+
+def app_env() -> dict[str, str]:
+    """The environment that points an app process at this run's sessions."""
+    return {"MONGODB_URL": settings.SESSION_STORE["URL"], "SESSION_KEY_PREFIX": KEY_PREFIX}

@@ -4,14 +4,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
-from .servers import free_port, serve_app
+from .servers import free_port
 from .store import KEY_PREFIX, mongodb_server, session_records, store_at
 
 
@@ -76,23 +74,3 @@ def test_app_recovers_when_mongodb_comes_back(
     with mongodb_server(port, storage):
         assert client.get("/healthz").status_code == 200
         assert client.get("/profile").status_code == 200  # same session, still signed in
-
-
-def test_two_app_instances_share_sessions(logto: OidcProvider) -> None:
-    first_port, second_port = free_port(), free_port()
-    env = {
-        "BASE_URL": f"http://127.0.0.1:{first_port}",
-        "SESSION_KEY_PREFIX": KEY_PREFIX,
-        "MONGODB_URL": settings.SESSION_STORE["URL"],
-        "LOGTO_ENDPOINT": logto.endpoint,
-        "LOGTO_APP_ID": "test-app",
-        "LOGTO_APP_SECRET": "test-secret",
-    }
-    with serve_app(first_port, env) as first, serve_app(second_port, env) as second:
-        browser = httpx.Client(base_url=first)
-        callback_url = logto.authorize(browser.get("/sign-in").headers["location"], name="Alice")
-        assert browser.get(callback_url).status_code == 302
-        cookie = {settings.SESSION_COOKIE_NAME: browser.cookies[settings.SESSION_COOKIE_NAME]}
-        response = httpx.get(f"{second}/profile", cookies=cookie)
-        assert response.status_code == 200
-        assert "Alice" in response.text

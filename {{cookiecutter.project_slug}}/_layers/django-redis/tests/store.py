@@ -81,3 +81,8 @@ def redis_server(port: int, directory: Path) -> Iterator[None]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def app_env() -> dict[str, str]:
+    """The environment that points an app process at this run's sessions."""
+    return {"REDIS_URL": redis_url(), "SESSION_KEY_PREFIX": KEY_PREFIX}

@@ -73,7 +73,6 @@ if not PRODUCTION:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]"]
 CSRF_TRUSTED_ORIGINS = [BASE_URL]
 
-INSTALLED_APPS = ["{{ cookiecutter.project_slug }}.apps.AppConfig"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -94,11 +93,14 @@ TEMPLATES = [
     }
 ]
 
-# No database: sessions live in the session store below, users at Logto.
-DATABASES: dict[str, dict[str, str]] = {}
-
 # The cookie holds only the session id; Logto's tokens stay in the store.
 SESSION_STORE = sessions.store(lifetime=SESSION_LIFETIME, key_prefix=SESSION_KEY_PREFIX)
+# Users live at Logto: a database is only there when it is the session store.
+DATABASES = SESSION_STORE.get("DATABASES", {})
+INSTALLED_APPS = [
+    *SESSION_STORE.get("INSTALLED_APPS", []),
+    "{{ cookiecutter.project_slug }}.apps.AppConfig",
+]
 SESSION_ENGINE = SESSION_STORE["ENGINE"]
 CACHES = SESSION_STORE["CACHES"]
 SESSION_CACHE_ALIAS = "sessions"

@@ -1,0 +1,103 @@
+"""Sessions in the SQL database: one row each, expired rows read as missing and go, an
+outage is a 503 and survivable."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from config import sessions
+
+from .conftest import session_key, sign_in, stored_session
+from .oidc_provider import OidcProvider
+from .servers import PROJECT_DIR, free_port
+from .store import is_sqlite
+
+
+@contextmanager
+def database_down(tmp_path: Any) -> Iterator[None]:
+    """The app's database is out of reach until the block ends (its data is kept)."""
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if is_sqlite():
+        connection.settings_dict["NAME"] = str(tmp_path / "no such folder" / "sessions.sqlite3")
+    else:
+        port = str(free_port())
+        connection.settings_dict.update(HOST="127.0.0.1", PORT=port, PASSWORD="hunter2")
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+
+def test_a_session_is_one_row_with_its_expiry_date(client: Client, logto: OidcProvider) -> None:
+    sign_in(client, logto)
+    row = Session.objects.get(session_key=session_key(client))
+    lifetime = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    assert timezone.now() < row.expire_date <= timezone.now() + lifetime
+    assert "idToken" not in row.session_data  # signed and encoded, as Django stores it
+
+
+def test_an_expired_row_counts_as_missing_and_is_cleared(
+    client: Client, logto: OidcProvider
+) -> None:
+    sign_in(client, logto)
+    key = session_key(client) or ""
+    past = timezone.now() - timedelta(seconds=1)
+    Session.objects.filter(session_key=key).update(expire_date=past)
+    assert stored_session(key) is None
+    assert client.get("/profile")["Location"] == "/sign-in"
+    call_command("clearsessions")
+    assert not Session.objects.filter(session_key=key).exists()
+
+
+def test_database_down_is_503_naming_only_the_store(
+    client: Client, logto: OidcProvider, tmp_path: Any
+) -> None:
+    sign_in(client, logto)
+    with database_down(tmp_path):
+        pages = (client.get("/"), client.get("/profile"), Client().get("/sign-in"))
+        for response in pages:
+            assert response.status_code == 503
+            assert settings.SESSION_COOKIE_NAME not in response.cookies  # the cookie stays
+            page = response.content.decode()
+            assert "(database)" in page
+            assert "hunter2" not in page
+            assert "127.0.0.1" not in page
+        health = client.get("/healthz")
+        assert health.status_code == 503
+        assert health.json()["session_store"] == "database: down"
+        assert Client().get("/").status_code == 200  # anonymous pages need no session
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/profile").status_code == 200  # back: same session, still signed in
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("sqlite:///instance/sessions.sqlite3", str(PROJECT_DIR / "instance/sessions.sqlite3")),
+        ("sqlite:////tmp/sessions.sqlite3", "/tmp/sessions.sqlite3"),
+        ("postgresql://app:p%40ss@db.internal:5433/sessions", "sessions"),
+    ],
+)
+def test_database_url_is_read_like_everywhere_else(url: str, name: str) -> None:
+    database = sessions.database(url)
+    assert database["NAME"] == name
+    if url.startswith("postgresql"):
+        assert (database["USER"], database["PASSWORD"]) == ("app", "p@ss")
+        assert (database["HOST"], database["PORT"]) == ("db.internal", "5433")
+
+
+def test_an_unknown_database_url_is_refused_without_showing_it() -> None:
+    with pytest.raises(Exception, match="mysql://") as refusal:
+        sessions.database("mysql://root:hunter2@127.0.0.1/app")
+    assert "hunter2" not in str(refusal.value)

@@ -1,0 +1,94 @@
+"""Django's database session engine, telling an outage from a missing session.
+
+Rows past their `expire_date` read as missing (the stock engine's own rule) and are deleted
+by `python manage.py clearsessions`, and by the app itself about once an hour. Any error
+reaching the database becomes SessionStoreUnavailable, which the app answers with a 503
+(the stock engine would turn a failed save into "session deleted meanwhile", a 400).
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib.sessions.backends.base import CreateError, UpdateError
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.utils import timezone
+
+from .errors import SessionStoreUnavailable
+
+CLEANUP_INTERVAL = 60 * 60  # seconds between two deletions of expired rows by this process
+
+_next_cleanup = 0.0
+
+
+@contextmanager
+def reaching_database() -> Iterator[None]:
+    try:
+        yield
+    except (OperationalError, InterfaceError) as error:
+        raise SessionStoreUnavailable("database") from error
+
+
+class SessionStore(DatabaseSessionStore):
+    def _get_session_from_db(self) -> Any:
+        with reaching_database():
+            return super()._get_session_from_db()
+
+    async def _aget_session_from_db(self) -> Any:
+        with reaching_database():
+            return await super()._aget_session_from_db()
+
+    def exists(self, session_key: str | None) -> bool:
+        unexpired = self.model.objects.filter(
+            session_key=session_key, expire_date__gt=timezone.now()
+        )
+        with reaching_database():
+            return unexpired.exists()
+
+    async def aexists(self, session_key: str | None) -> bool:
+        return await sync_to_async(self.exists)(session_key)
+
+    def save(self, must_create: bool = False) -> None:
+        if self.session_key is None:
+            return self.create()
+        fields = {
+            "session_data": self.encode(self._get_session(no_load=must_create)),
+            "expire_date": self.get_expiry_date(),
+        }
+        with reaching_database():
+            if must_create:
+                delete_expired_sessions_now_and_then()
+                try:
+                    with transaction.atomic():
+                        self.model.objects.create(session_key=self.session_key, **fields)
+                except IntegrityError:
+                    raise CreateError from None  # The new key was taken meanwhile.
+            else:
+                rows = self.model.objects.filter(session_key=self.session_key)
+                if not rows.update(**fields):
+                    raise UpdateError  # Deleted meanwhile, by a sign-out elsewhere.
+        return None
+
+    async def asave(self, must_create: bool = False) -> None:
+        await sync_to_async(self.save)(must_create)
+
+    def delete(self, session_key: str | None = None) -> None:
+        session_key = session_key or self.session_key
+        if session_key is None:
+            return
+        with reaching_database():
+            self.model.objects.filter(session_key=session_key).delete()
+
+    async def adelete(self, session_key: str | None = None) -> None:
+        await sync_to_async(self.delete)(session_key)
+
+
+def delete_expired_sessions_now_and_then() -> None:
+    """Expired rows are never read; this keeps the table from growing with them."""
+    global _next_cleanup
+    if time.monotonic() >= _next_cleanup:
+        _next_cleanup = time.monotonic() + CLEANUP_INTERVAL
+        SessionStore.clear_expired()
