@@ -203,3 +203,37 @@ def test_app_recovers_when_the_database_comes_back(
             proxy.start()
             assert client.get("/healthz").status_code == 200
             assert client.get("/profile").status_code == 200  # the same session, not lost
+
+
+@pytest.fixture
+def statements(app: FastAPI, client: TestClient) -> list[str]:
+    """The SQL statements the app sends to the database, as it sends them."""
+    sent: list[str] = []
+    engine = app.state.session_store.engine.sync_engine
+
+    def record(connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    return sent
+
+
+def test_unchanged_signed_in_page_is_one_select_and_a_slide_one_expiry_update(
+    app: FastAPI, client: TestClient, provider: OidcProvider, statements: list[str]
+) -> None:
+    sign_in(client, provider)
+    statements.clear()
+    client.get("/")
+    assert len(statements) == 1
+    assert statements[0].startswith("SELECT sessions.data, sessions.expires_at FROM sessions")
+
+    lifetime = app.state.settings.session_lifetime
+    assert client.portal is not None
+    client.portal.call(
+        app.state.session_store.touch, client.cookies["session"], int(lifetime * 0.89)
+    )
+    statements.clear()
+    client.get("/")
+    assert len(statements) == 2
+    assert statements[1].startswith("UPDATE sessions SET expires_at=")
+    assert "data" not in statements[1]

@@ -23,21 +23,26 @@ class Clock:
         return self.now
 
 
-def test_record_expires_ttl_seconds_after_its_last_write() -> None:
+def test_record_expires_ttl_seconds_after_its_last_save_or_touch() -> None:
     clock = Clock()
     store = MemorySessionStore(max_entries=10, clock=clock)
-    asyncio.run(store.write("id", b"data", lifetime=60, ttl=60))
+    asyncio.run(store.save("id", b"data", ttl=60))
     clock.now += 59
-    assert asyncio.run(store.read("id", lifetime=60)) == b"data"
+    stored = asyncio.run(store.load("id"))
+    assert stored is not None
+    assert (stored.data, stored.expires_in) == (b"data", 1)
+    asyncio.run(store.touch("id", ttl=60))
+    clock.now += 59
+    assert asyncio.run(store.load("id")) is not None
     clock.now += 1
-    assert asyncio.run(store.read("id", lifetime=60)) == b""
+    assert asyncio.run(store.load("id")) is None
     assert set(store) == set()
 
 
 def test_store_drops_the_oldest_record_when_full() -> None:
     store = MemorySessionStore(max_entries=2)
     for session_id in ("first", "second", "third"):
-        asyncio.run(store.write(session_id, b"data", lifetime=60, ttl=60))
+        asyncio.run(store.save(session_id, b"data", ttl=60))
     assert set(store) == {"second", "third"}
 
 

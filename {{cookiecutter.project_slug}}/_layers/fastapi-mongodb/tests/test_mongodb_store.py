@@ -1,14 +1,16 @@
 """MongoDB session documents expire, and MongoDB outages give 503 pages until it is back."""
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 
 from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.sessions import COLLECTION, DEFAULT_DATABASE
@@ -125,3 +127,46 @@ def test_app_recovers_when_mongodb_comes_back(
             assert client.get("/profile").status_code == 200  # the same session, not lost
     finally:
         mongodb.stop()
+
+
+class SessionCommands(monitoring.CommandListener):
+    """The commands sent on the sessions collection by every client made since registered."""
+
+    def __init__(self) -> None:
+        self.sent: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command.get(event.command_name) == COLLECTION:
+            self.sent[event.command_name] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+session_commands = SessionCommands()
+monitoring.register(session_commands)
+
+
+def test_unchanged_signed_in_page_is_one_find_and_a_slide_one_expiry_update(
+    app: FastAPI, client: TestClient, provider: OidcProvider
+) -> None:
+    sign_in(client, provider)
+    session_commands.sent.clear()
+    assert client.get("/").status_code == 200
+    assert session_commands.sent == Counter(find=1)
+
+    # As if 11% of the lifetime had passed since the session was last saved.
+    lifetime = app.state.settings.session_lifetime
+    session_id = client.cookies["session"]
+    assert client.portal is not None
+    client.portal.call(app.state.session_store.touch, session_id, int(lifetime * 0.89))
+    before = stored_documents(app)[session_id]
+    session_commands.sent.clear()
+    assert client.get("/").status_code == 200
+    assert session_commands.sent == Counter(find=1, update=1)
+    after = stored_documents(app)[session_id]
+    assert after["expires_at"] > before["expires_at"]
+    assert after["data"] == before["data"]

@@ -25,4 +25,6 @@ def stored_session_ids(app: FastAPI) -> set[str]:
     settings = app.state.settings
     prefix = settings.session_key_prefix
     with Redis.from_url(settings.redis_url, decode_responses=True) as redis:
-        return {key.removeprefix(prefix) for key in redis.scan_iter(match=f"{prefix}*")}
+        keys = {key.removeprefix(prefix) for key in redis.scan_iter(match=f"{prefix}*")}
+    # Sessions are ids; the back-channel logout index and used keys are `index:…`, `used:…`.
+    return {key for key in keys if ":" not in key}

@@ -163,3 +163,46 @@ def test_app_recovers_when_redis_comes_back(
             redis.start()
             assert client.get("/healthz").status_code == 200
             assert client.get("/profile").status_code == 200  # the same session, not lost
+
+
+def command_counts(redis: Redis) -> dict[str, int]:
+    stats = redis.info("commandstats")
+    return {name.removeprefix("cmdstat_"): stat["calls"] for name, stat in stats.items()}
+
+
+def commands_sent(redis: Redis, before: dict[str, int]) -> dict[str, int]:
+    """The commands sent since `before`, less the INFO that counted them."""
+    after = command_counts(redis)
+    sent = {name: calls - before.get(name, 0) for name, calls in after.items()}
+    sent["info"] -= 1
+    return {name: calls for name, calls in sent.items() if calls}
+
+
+def test_unchanged_signed_in_page_is_one_get_and_a_slide_one_expire(
+    provider: OidcProvider, store_settings: dict[str, Any], tmp_path: Path
+) -> None:
+    with (
+        redis_process(tmp_path) as server,
+        Redis.from_url(server.url, single_connection_client=True) as redis,
+    ):
+        settings = make_settings(
+            store_settings, logto_endpoint=provider.endpoint, redis_url=server.url
+        )
+        app = create_app(settings)
+        with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
+            sign_in(client, provider)
+            command_counts(redis)  # connects
+            before = command_counts(redis)
+            assert client.get("/").status_code == 200
+            assert commands_sent(redis, before) == {"get": 1}
+
+            # As if 11% of the lifetime had passed since the session was last saved.
+            lifetime = settings.session_lifetime
+            session_id = client.cookies["session"]
+            assert client.portal is not None
+            client.portal.call(app.state.session_store.touch, session_id, int(lifetime * 0.89))
+            before = command_counts(redis)
+            assert client.get("/").status_code == 200
+            # The expiry, and the 8 bytes that note it in the value; never the session.
+            assert commands_sent(redis, before) == {"get": 1, "expire": 1, "setrange": 1}
+            assert 0 < session_ttl(settings, session_id) <= lifetime

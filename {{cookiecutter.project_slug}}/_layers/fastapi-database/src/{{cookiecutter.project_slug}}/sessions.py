@@ -1,16 +1,18 @@
 """Sessions in a SQL database, SQLite or PostgreSQL, on SQLAlchemy's async engine.
 
 Every session is one row of the `sessions` table: `id` (SESSION_KEY_PREFIX + the session id),
-`data` and `expires_at` (Unix time, indexed). The table is created when the store is first
-used rather than at startup, so the app starts while the database is down. A row past its
-`expires_at` reads as missing; each process deletes such rows once every CLEANUP_INTERVAL,
-as it saves a session. A database error becomes `SessionStoreUnavailableError`, which the
-app answers with a 503 page; the engine reconnects by itself once the database is back.
+`data` and `expires_at` (Unix time, indexed). The back-channel logout index is the
+`session_index` table (a row per key and session), used keys the `used_keys` table. The
+tables are created when the store is first used rather than at startup, so the app starts
+while the database is down. A row past its `expires_at` reads as missing; each process
+deletes such rows once every CLEANUP_INTERVAL, as it saves a session. A database error
+becomes `SessionStoreUnavailableError`, which the app answers with a 503 page; the engine
+reconnects by itself once the database is back.
 """
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from starsessions import SessionStore
 
 from .config import Settings
 from .errors import SessionStoreUnavailableError
+from .session_store import AppSessionStore, StoredSession
 
 # Short, so that a visitor gets the 503 page at once when the database is down.
 CONNECT_TIMEOUT_SECONDS = 2  # libpq's minimum
@@ -39,9 +41,22 @@ sessions_table = sa.Table(
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False, index=True),
 )
+index_table = sa.Table(
+    "session_index",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("session_id", sa.String(255), primary_key=True),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
+used_keys_table = sa.Table(
+    "used_keys",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
 
 
-class DatabaseSessionStore(SessionStore):
+class DatabaseSessionStore(AppSessionStore):
     kind = "database"
 
     def __init__(self, url: str, key_prefix: str) -> None:
@@ -90,21 +105,24 @@ class DatabaseSessionStore(SessionStore):
         async with self._table_lock:
             if not self._has_table:
                 # IF NOT EXISTS: several processes may start at once.
-                await connection.execute(sa.schema.CreateTable(sessions_table, if_not_exists=True))
-                for index in sessions_table.indexes:
-                    await connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+                for table in metadata.sorted_tables:
+                    await connection.execute(sa.schema.CreateTable(table, if_not_exists=True))
+                    for index in table.indexes:
+                        await connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
                 self._has_table = True
 
-    async def read(self, session_id: str, lifetime: int) -> bytes:
-        query = sa.select(sessions_table.c.data).where(
+    async def load(self, session_id: str) -> StoredSession | None:
+        now = time.time()
+        query = sa.select(sessions_table.c.data, sessions_table.c.expires_at).where(
             sessions_table.c.id == self._key_prefix + session_id,
-            sessions_table.c.expires_at > time.time(),
+            sessions_table.c.expires_at > now,
         )
-        data = await self._run(lambda connection: connection.scalar(query))
-        return data or b""
+        result = await self._run(lambda connection: connection.execute(query))
+        row = result.first()
+        return None if row is None else StoredSession(row.data, expires_in=row.expires_at - now)
 
-    async def write(self, session_id: str, data: bytes, lifetime: int, ttl: int) -> str:
-        values: dict[str, Any] = {"data": data, "expires_at": time.time() + max(ttl, 1)}
+    async def save(self, session_id: str, data: bytes, ttl: int) -> None:
+        values: dict[str, Any] = {"data": data, "expires_at": time.time() + ttl}
         upsert = (
             self._insert(sessions_table)
             .values(id=self._key_prefix + session_id, **values)
@@ -113,23 +131,79 @@ class DatabaseSessionStore(SessionStore):
         await self._run(lambda connection: connection.execute(upsert))
         if time.monotonic() >= self.next_cleanup:
             await self.delete_expired()
-        return session_id
 
-    async def remove(self, session_id: str) -> None:
+    async def touch(self, session_id: str, ttl: int) -> None:
+        update = (
+            sa.update(sessions_table)
+            .where(sessions_table.c.id == self._key_prefix + session_id)
+            .values(expires_at=time.time() + ttl)
+        )
+        await self._run(lambda connection: connection.execute(update))
+
+    async def delete(self, session_id: str) -> None:
         delete = sa.delete(sessions_table).where(
             sessions_table.c.id == self._key_prefix + session_id
         )
         await self._run(lambda connection: connection.execute(delete))
 
     async def delete_expired(self) -> int:
-        """Delete the rows past their expiry (of every app sharing the table); how many."""
+        """Delete the rows past their expiry (of every app sharing the tables).
+
+        Returns how many sessions went.
+        """
         self.next_cleanup = time.monotonic() + CLEANUP_INTERVAL
-        delete = sa.delete(sessions_table).where(sessions_table.c.expires_at <= time.time())
+        now = time.time()
+        for table in (index_table, used_keys_table):
+            delete = sa.delete(table).where(table.c.expires_at <= now)
+            await self._run(lambda connection, delete=delete: connection.execute(delete))
+        delete = sa.delete(sessions_table).where(sessions_table.c.expires_at <= now)
         result = await self._run(lambda connection: connection.execute(delete))
         return result.rowcount
 
     async def ping(self) -> None:
         await self._run(lambda connection: connection.execute(sa.text("SELECT 1")))
+
+    async def link(self, session_id: str, keys: Iterable[str], ttl: int) -> None:
+        expires_at = time.time() + ttl
+        rows = [{"key": self._key_prefix + key, "session_id": session_id} for key in keys]
+        for row in rows:
+            upsert = (
+                self._insert(index_table)
+                .values(**row, expires_at=expires_at)
+                .on_conflict_do_update(
+                    index_elements=["key", "session_id"], set_={"expires_at": expires_at}
+                )
+            )
+            await self._run(lambda connection, upsert=upsert: connection.execute(upsert))
+
+    async def linked(self, key: str) -> set[str]:
+        query = sa.select(index_table.c.session_id).where(
+            index_table.c.key == self._key_prefix + key, index_table.c.expires_at > time.time()
+        )
+        return set(await self._run(lambda connection: connection.scalars(query)))
+
+    async def unlink(self, session_id: str, keys: Iterable[str]) -> None:
+        delete = sa.delete(index_table).where(
+            index_table.c.key.in_([self._key_prefix + key for key in keys]),
+            index_table.c.session_id == session_id,
+        )
+        await self._run(lambda connection: connection.execute(delete))
+
+    async def first_use(self, key: str, ttl: int) -> bool:
+        now = time.time()
+        # Inserted, or taking the place of a used key that has expired: a first use.
+        claim = (
+            self._insert(used_keys_table)
+            .values(key=self._key_prefix + key, expires_at=now + ttl)
+            .on_conflict_do_update(
+                index_elements=["key"],
+                set_={"expires_at": now + ttl},
+                where=used_keys_table.c.expires_at <= now,
+            )
+            .returning(used_keys_table.c.key)
+        )
+        result = await self._run(lambda connection: connection.execute(claim))
+        return result.first() is not None
 
     @property
     def _insert(self) -> Callable[[sa.Table], Any]:

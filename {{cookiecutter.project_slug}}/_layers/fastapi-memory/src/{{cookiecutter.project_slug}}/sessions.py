@@ -1,6 +1,6 @@
 """Sessions kept in this process's memory: bounded, expiring, lost on restart.
 
-Only one process can see them: run a single worker, or choose Redis or MongoDB.
+Only one process can see them: run a single worker, or choose Redis, MongoDB or a SQL database.
 """
 
 import logging
@@ -8,20 +8,21 @@ import os
 import sys
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 
-from starsessions import SessionStore
-
 from .config import Settings
+from .session_store import AppSessionStore, StoredSession
 
 logger = logging.getLogger(__name__)
 
 
-class MemorySessionStore(SessionStore):
-    """At most `max_entries` sessions, each dropped `ttl` seconds after its last write.
+class MemorySessionStore(AppSessionStore):
+    """At most `max_entries` sessions, each dropped `ttl` seconds after its last save or touch.
 
-    When full, the session written longest ago goes first.
+    When full, the session saved longest ago goes first. The back-channel logout index
+    and the used keys are swept of what has expired or lost its session whenever they
+    outgrow the sessions, so they stay bounded too.
     """
 
     kind = "memory"
@@ -30,6 +31,8 @@ class MemorySessionStore(SessionStore):
         self.max_entries = max_entries
         self.clock = clock
         self._records: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._index: dict[str, dict[str, float]] = {}  # key -> {session id: expiry}
+        self._used: dict[str, float] = {}  # key -> expiry
 
     def __len__(self) -> int:
         return len(self._records)
@@ -37,25 +40,68 @@ class MemorySessionStore(SessionStore):
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._records))
 
-    async def read(self, session_id: str, lifetime: int) -> bytes:
+    async def load(self, session_id: str) -> StoredSession | None:
         expires_at, data = self._records.get(session_id, (0.0, b""))
         if expires_at <= self.clock():
             self._records.pop(session_id, None)
-            return b""
-        return data
+            return None
+        return StoredSession(data, expires_in=expires_at - self.clock())
 
-    async def write(self, session_id: str, data: bytes, lifetime: int, ttl: int) -> str:
-        self._records[session_id] = (self.clock() + max(ttl, 1), data)
+    async def save(self, session_id: str, data: bytes, ttl: int) -> None:
+        self._records[session_id] = (self.clock() + ttl, data)
         self._records.move_to_end(session_id)
         while len(self._records) > self.max_entries:
             self._records.popitem(last=False)
-        return session_id
 
-    async def remove(self, session_id: str) -> None:
+    async def touch(self, session_id: str, ttl: int) -> None:
+        if (record := self._records.get(session_id)) is not None:
+            self._records[session_id] = (self.clock() + ttl, record[1])
+
+    async def delete(self, session_id: str) -> None:
         self._records.pop(session_id, None)
 
     async def ping(self) -> None:
         """Memory is always there."""
+
+    async def link(self, session_id: str, keys: Iterable[str], ttl: int) -> None:
+        for key in keys:
+            self._index.setdefault(key, {})[session_id] = self.clock() + ttl
+        if len(self._index) > 2 * self.max_entries:
+            self._sweep_index()
+
+    async def linked(self, key: str) -> set[str]:
+        now = self.clock()
+        sessions = self._index.get(key, {})
+        return {session_id for session_id, expiry in sessions.items() if expiry > now}
+
+    async def unlink(self, session_id: str, keys: Iterable[str]) -> None:
+        for key in keys:
+            sessions = self._index.get(key, {})
+            sessions.pop(session_id, None)
+            if not sessions:
+                self._index.pop(key, None)
+
+    async def first_use(self, key: str, ttl: int) -> bool:
+        now = self.clock()
+        if self._used.get(key, now) > now:
+            return False
+        self._used[key] = now + ttl
+        if len(self._used) > self.max_entries:
+            self._used = {key: expiry for key, expiry in self._used.items() if expiry > now}
+        return True
+
+    def _sweep_index(self) -> None:
+        now = self.clock()
+        for key, sessions in list(self._index.items()):
+            alive = {
+                session_id: expiry
+                for session_id, expiry in sessions.items()
+                if expiry > now and session_id in self._records
+            }
+            if alive:
+                self._index[key] = alive
+            else:
+                del self._index[key]
 
     @asynccontextmanager
     async def connected(self) -> AsyncIterator[None]:
@@ -83,6 +129,7 @@ def warn_if_several_workers() -> None:
     if workers > 1:
         logger.warning(
             "%d workers share no memory: each keeps its own sessions, so a visitor is signed "
-            "out whenever another worker answers. Run one worker, or use Redis or MongoDB.",
+            "out whenever another worker answers. Run one worker, or keep the sessions in "
+            "Redis, MongoDB or a SQL database.",
             workers,
         )

@@ -1,26 +1,30 @@
 """Sessions kept in MongoDB, shared by every process of the app.
 
 One document per session: `_id` is SESSION_KEY_PREFIX + the session id, `data` the session,
-`expires_at` its absolute expiry as a BSON date. A TTL index on `expires_at` has MongoDB
-delete expired sessions, but its sweep runs only about once a minute, so reads skip them too.
+`expires_at` its absolute expiry as a BSON date. The back-channel logout index has one
+document per (key, session) in `session_index`, used keys one each in `used_keys`. TTL
+indexes on `expires_at` have MongoDB delete what has expired, but their sweep runs only
+about once a minute, so reads skip expired documents too.
 A MongoDB error becomes `SessionStoreUnavailableError`, which the app answers with a 503
 page; the driver reconnects by itself once MongoDB is back.
 """
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import PyMongoError
-from starsessions import SessionStore
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from .config import Settings
 from .errors import SessionStoreUnavailableError
+from .session_store import AppSessionStore, StoredSession
 
 COLLECTION = "sessions"
+INDEX_COLLECTION = "session_index"
+USED_KEYS_COLLECTION = "used_keys"
 DEFAULT_DATABASE = "{{ cookiecutter.project_slug }}"  # when MONGODB_URL names none
 # Short, so that a visitor gets the 503 page at once when MongoDB is down or unreachable;
 # a slow answer from a MongoDB that is up is given longer.
@@ -32,20 +36,21 @@ T = TypeVar("T")
 Document = dict[str, Any]
 
 
-class MongoSessionStore(SessionStore):
+class MongoSessionStore(AppSessionStore):
     kind = "MongoDB"
 
     def __init__(self, url: str, key_prefix: str) -> None:
         self._url = url
         self._key_prefix = key_prefix
         self._client: AsyncMongoClient[Document] | None = None
-        self._has_ttl_index = False
+        self._has_ttl_indexes = False
 
     @asynccontextmanager
     async def connected(self) -> AsyncIterator[None]:
         # The client connects on first use, so the app starts even while MongoDB is down.
         self._client = AsyncMongoClient(
             self._url,
+            tz_aware=True,  # expiry dates compared with aware datetimes
             serverSelectionTimeoutMS=CONNECT_TIMEOUT_MS,
             connectTimeoutMS=CONNECT_TIMEOUT_MS,
             socketTimeoutMS=ANSWER_TIMEOUT_MS,
@@ -56,11 +61,30 @@ class MongoSessionStore(SessionStore):
             client, self._client = self._client, None
             await client.aclose()
 
-    @property
-    def sessions(self) -> AsyncCollection[Document]:
+    def _collection(self, name: str) -> AsyncCollection[Document]:
         if self._client is None:
             raise RuntimeError(OUTSIDE_LIFESPAN)
-        return self._client.get_default_database(DEFAULT_DATABASE)[COLLECTION]
+        return self._client.get_default_database(DEFAULT_DATABASE)[name]
+
+    @property
+    def sessions(self) -> AsyncCollection[Document]:
+        return self._collection(COLLECTION)
+
+    @property
+    def index(self) -> AsyncCollection[Document]:
+        return self._collection(INDEX_COLLECTION)
+
+    @property
+    def used_keys(self) -> AsyncCollection[Document]:
+        return self._collection(USED_KEYS_COLLECTION)
+
+    async def _create_ttl_indexes(self) -> None:
+        # Once per process, at the first write rather than at startup: MongoDB may be down then.
+        if not self._has_ttl_indexes:
+            for collection in (self.sessions, self.index, self.used_keys):
+                await self._answer(collection.create_index("expires_at", expireAfterSeconds=0))
+            await self._answer(self.index.create_index("key"))
+            self._has_ttl_indexes = True
 
     async def _answer(self, command: Awaitable[T]) -> T:
         try:
@@ -68,28 +92,62 @@ class MongoSessionStore(SessionStore):
         except PyMongoError as error:
             raise SessionStoreUnavailableError(self.kind) from error
 
-    async def read(self, session_id: str, lifetime: int) -> bytes:
-        unexpired = {"_id": self._key_prefix + session_id, "expires_at": {"$gt": _now()}}
+    async def load(self, session_id: str) -> StoredSession | None:
+        now = _now()
+        unexpired = {"_id": self._key_prefix + session_id, "expires_at": {"$gt": now}}
         document = await self._answer(self.sessions.find_one(unexpired))
-        return document["data"] if document else b""
+        if document is None:
+            return None
+        expires_in = (document["expires_at"] - now).total_seconds()
+        return StoredSession(document["data"], expires_in=expires_in)
 
-    async def write(self, session_id: str, data: bytes, lifetime: int, ttl: int) -> str:
-        if not self._has_ttl_index:
-            # Once per process, at the first write rather than at startup: MongoDB may be down then.
-            await self._answer(self.sessions.create_index("expires_at", expireAfterSeconds=0))
-            self._has_ttl_index = True
-        document = {"data": data, "expires_at": _now() + timedelta(seconds=max(ttl, 1))}
+    async def save(self, session_id: str, data: bytes, ttl: int) -> None:
+        await self._create_ttl_indexes()
+        document = {"data": data, "expires_at": _now() + timedelta(seconds=ttl)}
         key = {"_id": self._key_prefix + session_id}
         await self._answer(self.sessions.replace_one(key, document, upsert=True))
-        return session_id
 
-    async def remove(self, session_id: str) -> None:
+    async def touch(self, session_id: str, ttl: int) -> None:
+        key = {"_id": self._key_prefix + session_id}
+        expiry = {"$set": {"expires_at": _now() + timedelta(seconds=ttl)}}
+        await self._answer(self.sessions.update_one(key, expiry))
+
+    async def delete(self, session_id: str) -> None:
         await self._answer(self.sessions.delete_one({"_id": self._key_prefix + session_id}))
 
     async def ping(self) -> None:
         if self._client is None:
             raise RuntimeError(OUTSIDE_LIFESPAN)
         await self._answer(self._client.admin.command("ping"))
+
+    async def link(self, session_id: str, keys: Iterable[str], ttl: int) -> None:
+        await self._create_ttl_indexes()
+        expires_at = _now() + timedelta(seconds=ttl)
+        for key in keys:
+            entry = {"key": self._key_prefix + key, "session_id": session_id}
+            document = {**entry, "expires_at": expires_at}
+            await self._answer(self.index.replace_one(entry, document, upsert=True))
+
+    async def linked(self, key: str) -> set[str]:
+        query = {"key": self._key_prefix + key, "expires_at": {"$gt": _now()}}
+        documents = await self._answer(self.index.find(query).to_list())
+        return {document["session_id"] for document in documents}
+
+    async def unlink(self, session_id: str, keys: Iterable[str]) -> None:
+        prefixed = [self._key_prefix + key for key in keys]
+        query = {"key": {"$in": prefixed}, "session_id": session_id}
+        await self._answer(self.index.delete_many(query))
+
+    async def first_use(self, key: str, ttl: int) -> bool:
+        await self._create_ttl_indexes()
+        document = {"_id": self._key_prefix + key, "expires_at": _now() + timedelta(seconds=ttl)}
+        try:
+            await self.used_keys.insert_one(document)
+        except DuplicateKeyError:
+            return False
+        except PyMongoError as error:
+            raise SessionStoreUnavailableError(self.kind) from error
+        return True
 
 
 def _now() -> datetime:

@@ -1,25 +1,20 @@
 """Request dependencies: the settings, the session (loaded only when needed), the Logto client."""
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from logto import IdTokenClaims, LogtoConfig
-from starsessions import (
-    get_session_handler,
-    get_session_id,
-    load_session,
-    regenerate_session_id,
-)
 
+from .claims import current_claims
 from .config import Settings
-from .errors import LogtoNotConfiguredError, SessionStoreUnavailableError
-from .logto_client import AppLogtoClient, signed_in_claims
+from .errors import LogtoNotConfiguredError
+from .logout_index import keep_indexed
+from .logto_client import AppLogtoClient
 from .security import csrf_token
+from .session_middleware import Session, app_session
 from .session_storage import SessionStorage
 from .tokens import refreshed_claims
-
-Session = dict[str, Any]
 
 
 def app_settings(request: Request) -> Settings:
@@ -30,24 +25,13 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 async def request_session(request: Request) -> Session:
-    """The visitor's session, read from the store."""
-    try:
-        await load_session(request)
-    except SessionStoreUnavailableError:
-        # starsessions counts the session as loaded before the store answers; undo that, or
-        # the middleware would try to save a session it never got as the 503 page goes out.
-        get_session_handler(request).is_loaded = False
-        raise
-    if not request.session and get_session_id(request) is not None:
-        # The cookie named a session the store does not know (expired, or made up by the
-        # client): never adopt that id, or whoever chose it could share the session.
-        regenerate_session_id(request)
-    return request.session
+    """The visitor's session, read from the store (a new, empty one if there is none)."""
+    return await app_session(request).load()
 
 
 async def session_if_cookie(request: Request) -> Session | None:
     """The session when the browser sent a session cookie; anonymous visits touch no store."""
-    if get_session_id(request) is None:
+    if app_session(request).id is None:
         return None
     return await request_session(request)
 
@@ -86,11 +70,14 @@ async def signed_in_user(request: Request, settings: SettingsDep) -> SignedInUse
     if session is None:
         return None
     client = logto_client_for(settings, session)
-    claims = signed_in_claims(client)
+    claims = current_claims(session, client)
     if claims is None and client.getRefreshToken() is not None:
         claims = await refreshed_claims(request, client)
     if claims is None:
         return None
+    stored_session = app_session(request)
+    assert stored_session.id is not None, "a signed-in session is a stored one"
+    await keep_indexed(stored_session.store, session, stored_session.id, settings.session_lifetime)
     return SignedInUser(claims, csrf_token(session, settings.session_secret), client)
 
 

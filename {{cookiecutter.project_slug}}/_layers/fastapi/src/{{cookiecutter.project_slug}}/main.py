@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starsessions import SessionMiddleware
 
 from .config import InsecureSettingsError, Settings, get_settings
 from .errors import SessionStoreErrorMiddleware, add_error_handlers
 from .routes import router
+from .session_middleware import SessionMiddleware
 from .sessions import create_session_store
 
 SESSION_COOKIE = "session"
@@ -32,11 +32,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         SessionMiddleware,
         store=store,
-        lifetime=settings.session_lifetime,
-        rolling=True,  # SESSION_LIFETIME counts from the last request that used the session
+        lifetime=settings.session_lifetime,  # counted from the session's last use
         cookie_name=SESSION_COOKIE,
-        cookie_same_site="lax",
-        cookie_https_only=settings.uses_https,
+        https_only=settings.uses_https,
     )
     app.add_middleware(SessionStoreErrorMiddleware)
     add_error_handlers(app)

@@ -1,4 +1,5 @@
-"""The app's pages: home, sign-in with Logto, the signed-in profile, sign-out, health."""
+"""The app's pages: home, sign-in with Logto, the signed-in profile, sign-out, health; and
+the back-channel logout endpoint that Logto calls."""
 
 import logging
 from typing import Annotated
@@ -7,8 +8,10 @@ import jwt
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from logto import LogtoException
-from starsessions import get_session_handler
+from starlette.concurrency import run_in_threadpool
 
+from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
+from .claims import current_claims
 from .deadlines import logto_deadline
 from .dependencies import (
     LogtoClientDep,
@@ -17,9 +20,11 @@ from .dependencies import (
     SignedInUserDep,
     logto_client_for,
 )
-from .errors import SessionStoreUnavailableError
-from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError
+from .errors import LogtoNotConfiguredError, SessionStoreUnavailableError
+from .logout_index import end_sessions, index_session, unindex_session
+from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, oidc_core
 from .security import is_valid_csrf_token, new_csrf_seed, safe_next_path
+from .session_middleware import app_session
 from .templating import templates
 from .tokens import fetch_userinfo
 
@@ -56,7 +61,7 @@ async def sign_in(
 
 @router.get("/callback")
 async def callback(
-    request: Request, session: SessionDep, logto: LogtoClientDep
+    request: Request, settings: SettingsDep, session: SessionDep, logto: LogtoClientDep
 ) -> RedirectResponse:
     if error := request.query_params.get("error"):
         # The visitor cancelled at Logto, or Logto refused: nothing to exchange.
@@ -74,17 +79,13 @@ async def callback(
         raise LogtoUnreachableError(f"token exchange failed: {error!r}") from error
 
     # A new session id once signed in: an id someone planted before sign-in is now worthless.
-    await rotate_session_id(request)
+    stored_session = app_session(request)
+    new_id = await stored_session.rotate_id()
     new_csrf_seed(session)
+    if (claims := current_claims(session, logto)) is not None:
+        store, lifetime = stored_session.store, settings.session_lifetime
+        await index_session(store, session, new_id, claims, lifetime)
     return RedirectResponse(session.pop(NEXT_PATH_KEY, SIGNED_IN_LANDING), status_code=303)
-
-
-async def rotate_session_id(request: Request) -> None:
-    handler = get_session_handler(request)
-    old_session_id = handler.session_id
-    handler.regenerate_id()
-    if old_session_id is not None:
-        await handler.store.remove(old_session_id)
 
 
 @router.get("/profile", response_class=HTMLResponse, response_model=None)
@@ -103,6 +104,7 @@ async def profile(request: Request, user: SignedInUserDep) -> HTMLResponse | Red
 
 @router.post("/sign-out")
 async def sign_out(
+    request: Request,
     settings: SettingsDep,
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
@@ -117,8 +119,42 @@ async def sign_out(
         logger.warning("Signed out here only; Logto's end-session URL is unknown: %s", error)
         end_session_url = "/"
     # An emptied session is deleted from the store and its cookie expired.
+    stored_session = app_session(request)
+    if stored_session.id is not None:
+        await unindex_session(stored_session.store, session, stored_session.id)
     session.clear()
     return RedirectResponse(end_session_url, status_code=303)
+
+
+@router.post("/backchannel-logout")
+async def backchannel_logout(
+    request: Request, settings: SettingsDep, logout_token: Annotated[str, Form()] = ""
+) -> JSONResponse:
+    """Logto says that a user signed out, or that their Logto session ended: end theirs here.
+
+    No CSRF token: Logto posts this, not a browser; the signed logout token is the proof.
+    """
+    if missing := settings.missing_logto_settings():
+        raise LogtoNotConfiguredError(missing)
+    try:
+        async with logto_deadline():
+            core = await oidc_core(settings.logto_endpoint)
+            # The JWKS client fetches Logto's keys without async; not on the event loop.
+            token = await run_in_threadpool(
+                validate_logout_token, logout_token, core, settings.logto_app_id
+            )
+    except InvalidLogoutTokenError as error:
+        logger.warning("Back-channel logout refused: %s", error)
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": f"invalid logout token: {error}"},
+            status_code=400,
+        )
+    except LogtoUnreachableError as error:
+        logger.warning("Back-channel logout postponed, Logto unreachable: %s", error)
+        return JSONResponse({"error": "temporarily_unavailable"}, status_code=502)
+    ended = await end_sessions(request.app.state.session_store, token)
+    logger.info("Back-channel logout ended %d session(s)", ended)
+    return JSONResponse({"ended_sessions": ended})
 
 
 @router.get("/healthz")

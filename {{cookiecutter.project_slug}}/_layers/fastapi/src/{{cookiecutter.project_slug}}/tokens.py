@@ -7,6 +7,7 @@ saved, and refreshes only if they are still stale.
 """
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
@@ -16,10 +17,11 @@ from weakref import WeakValueDictionary
 import jwt
 from fastapi import Request
 from logto import IdTokenClaims, LogtoException, UserInfoResponse
-from starsessions import get_session_handler
 
+from .claims import current_claims
 from .deadlines import logto_deadline
-from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
+from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
+from .session_middleware import app_session
 from .session_storage import KEY_PREFIX, SessionStorage
 
 logger = logging.getLogger(__name__)
@@ -37,18 +39,16 @@ async def one_refresh_at_a_time(request: Request) -> AsyncIterator[None]:
     Tokens changed while holding it are saved before it is released, rather than as the
     response starts, so that the next request in line reads them.
     """
-    handler = get_session_handler(request)
-    assert handler.session_id is not None, "only a stored session has tokens to refresh"
-    lock = _locks.setdefault(handler.session_id, asyncio.Lock())
+    session = app_session(request)
+    assert session.id is not None and session.data is not None, "only a stored session refreshes"
+    lock = _locks.setdefault(session.id, asyncio.Lock())
     async with lock:
-        stored = handler.serializer.deserialize(
-            await handler.store.read(handler.session_id, handler.lifetime)
-        )
-        _replace_tokens(request.session, stored)
-        tokens_before = _tokens(request.session)
+        stored = await session.store.load(session.id)
+        _replace_tokens(session.data, json.loads(stored.data) if stored else {})
+        tokens_before = _tokens(session.data)
         yield
-        if _tokens(request.session) != tokens_before:
-            await handler.save(remaining_time=handler.lifetime)
+        if _tokens(session.data) != tokens_before:
+            await session.save()
 
 
 def _tokens(session: MutableMapping[str, Any]) -> dict[str, Any]:
@@ -63,26 +63,30 @@ def _replace_tokens(session: MutableMapping[str, Any], stored: MutableMapping[st
 
 async def refreshed_claims(request: Request, logto: AppLogtoClient) -> IdTokenClaims | None:
     """The claims of a new ID token, got with the refresh token; None when that fails."""
+    session = await app_session(request).load()
     async with one_refresh_at_a_time(request):
-        if (claims := signed_in_claims(logto)) is not None:
+        if (claims := current_claims(session, logto)) is not None:
             return claims  # the request before this one has refreshed
         # The SDK refreshes only once its cached access token has expired; the ID token
         # has, so drop the cache to refresh both.
-        SessionStorage(request.session).delete("accessTokenMap")
+        SessionStorage(session).delete("accessTokenMap")
         try:
             async with logto_deadline():
                 await logto.getAccessToken()
         except REFRESH_ERRORS as error:
             logger.info("Could not refresh the tokens: %r", error)
             return None
-        return signed_in_claims(logto)
+        return current_claims(session, logto)
 
 
 async def fetch_userinfo(request: Request, logto: AppLogtoClient) -> UserInfoResponse | None:
     """Logto's userinfo, or None when Logto does not give it."""
     try:
-        async with one_refresh_at_a_time(request), logto_deadline():
-            await logto.getAccessToken()  # refreshes when the cached access token has expired
+        # The SDK's own check of its cached access token; only an expired one is refreshed,
+        # under the lock (which reads the session from the store again).
+        if logto._getAccessToken("") is None:
+            async with one_refresh_at_a_time(request), logto_deadline():
+                await logto.getAccessToken()
         async with logto_deadline():
             return await logto.fetchUserInfo()
     except REFRESH_ERRORS as error:

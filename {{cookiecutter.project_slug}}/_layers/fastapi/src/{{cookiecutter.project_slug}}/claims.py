@@ -1,0 +1,35 @@
+"""The signed-in user's ID token claims, decoded once per ID token rather than per request.
+
+The claims are kept in the session beside the token they came from, named by its
+signature: a new ID token (sign-in, refresh) has a new signature, so its claims are
+decoded afresh and the old ones are never served for it.
+"""
+
+import time
+from collections.abc import MutableMapping
+from typing import Any
+
+from logto import IdTokenClaims
+
+from .logto_client import AppLogtoClient, signed_in_claims
+
+CLAIMS_KEY = "id_token_claims"  # {"signature": <the ID token's>, "claims": {...}}
+
+
+def current_claims(
+    session: MutableMapping[str, Any], logto: AppLogtoClient
+) -> IdTokenClaims | None:
+    """The claims of the session's ID token while it is valid, else None."""
+    id_token = logto.getIdToken()
+    if id_token is None:
+        return None
+    signature = id_token.rpartition(".")[2]
+    cached = session.get(CLAIMS_KEY)
+    if cached is None or cached["signature"] != signature:
+        claims = signed_in_claims(logto)
+        if claims is not None:
+            session[CLAIMS_KEY] = {"signature": signature, "claims": claims.model_dump()}
+        return claims
+    if cached["claims"]["exp"] <= time.time():
+        return None
+    return IdTokenClaims.model_validate(cached["claims"])
