@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from {{ cookiecutter.project_slug }}.auth import CLAIMS_KEY
 from {{ cookiecutter.project_slug }}.backchannel_logout import LOGOUT_EVENT, LogoutToken
-from {{ cookiecutter.project_slug }}.session_interface import CLAIMS_KEY
 from {{ cookiecutter.project_slug }}.settings import Settings
 
 from .conftest import csrf_token_of, session_id, sign_in

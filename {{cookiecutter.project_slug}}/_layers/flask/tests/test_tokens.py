@@ -15,6 +15,7 @@ from {{ cookiecutter.project_slug }}.settings import Settings
 
 from .conftest import make_app, session_id, sign_in
 from .oidc_provider import OidcProvider
+from .store import store_traffic
 
 TOKEN_LIFETIME = 3  # seconds: a refreshed token stays valid while a test looks at it
 
@@ -50,6 +51,22 @@ def test_expired_id_token_is_refreshed(
     expired = sign_in_and_let_the_id_token_expire(client, short_lived_provider)
     assert "signed in as <strong>Erin</strong>" in client.get("/").text
     assert stored_token(client, "idToken") not in {None, expired}
+
+
+def test_a_refresh_saves_the_session_once_and_deletes_nothing(
+    short_lived_app: Flask, short_lived_provider: OidcProvider
+) -> None:
+    client = short_lived_app.test_client()
+    sign_in_and_let_the_id_token_expire(client, short_lived_provider)
+    with store_traffic(short_lived_app) as traffic:
+        assert "signed in as <strong>Erin</strong>" in client.get("/").text
+    # Read, read again under the refresh lock, save: the session and its index stay put.
+    assert len(traffic.reads) == 2, traffic
+    assert traffic.writes, traffic
+    assert not [write for write in traffic.writes if "del" in write.lower()], traffic
+    with store_traffic(short_lived_app) as traffic:
+        client.get("/")
+    assert traffic.writes == []
 
 
 def test_expired_id_token_without_refresh_token_is_not_a_sign_in(

@@ -22,9 +22,12 @@ from werkzeug.wrappers import Response
 
 from .errors import LogtoNotConfiguredError
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, oidc_core
-from .session_interface import CLAIMS_KEY
+from .session_interface import SIGN_IN_KEY
 from .session_storage import SessionStorage
 from .settings import Settings
+
+# The session key of the signed-in user's ID token claims (set at sign-in and refresh).
+CLAIMS_KEY = "id_token_claims"
 
 _refresh_locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()
 _refresh_locks_guard = threading.Lock()
@@ -89,6 +92,13 @@ def keep_id_token_claims(client: AppLogtoClient) -> None:
     session[CLAIMS_KEY] = client.getIdTokenClaims().model_dump(exclude_none=True)
 
 
+def keep_sign_in() -> None:
+    """Note whom the session is signed in as: Logto's user and, when Logto sends it, its
+    session (`sid`, when "session required" is on). A refresh does not change them."""
+    claims = session[CLAIMS_KEY]
+    session[SIGN_IN_KEY] = {"sub": claims["sub"], "sid": claims.get("sid")}
+
+
 async def current_user(client: AppLogtoClient) -> IdTokenClaims | None:
     """The signed-in user's ID token claims, refreshed if need be; None when anonymous."""
     if (claims := signed_in_claims()) is not None:
@@ -124,6 +134,7 @@ async def refresh_tokens(client: AppLogtoClient) -> None:
 
 def forget_tokens() -> None:
     session.pop(CLAIMS_KEY, None)
+    session.pop(SIGN_IN_KEY, None)
     storage = SessionStorage(session)
     storage.delete("idToken")
     storage.delete("refreshToken")

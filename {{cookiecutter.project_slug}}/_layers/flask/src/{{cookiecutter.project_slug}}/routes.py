@@ -21,6 +21,7 @@ from .auth import (
     current_settings,
     current_user,
     keep_id_token_claims,
+    keep_sign_in,
     logto_client,
     provider_core,
     require_logto_settings,
@@ -75,7 +76,8 @@ async def callback() -> Response:
     # A new session id for the signed-in session (the old record is deleted), so that
     # an id known before sign-in, planted or leaked, does not become signed in.
     current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
-    keep_id_token_claims(logto_client())  # the store indexes the session by them
+    keep_id_token_claims(logto_client())
+    keep_sign_in()  # the store indexes the session by it, for back-channel logout
     new_csrf_token()
     return redirect(next_path)
 

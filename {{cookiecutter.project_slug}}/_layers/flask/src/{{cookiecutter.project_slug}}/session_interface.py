@@ -26,8 +26,8 @@ from .backchannel_logout import LogoutToken
 
 # Push a session's expiry back at most once per this share of its lifetime.
 REFRESH_FRACTION = 0.1
-# The session key of the signed-in user's ID token claims (set at sign-in and refresh).
-CLAIMS_KEY = "id_token_claims"
+# The session key of whom it was signed in as (set at sign-in), for the store's index.
+SIGN_IN_KEY = "sign_in"
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ class SignIn:
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> "SignIn | None":
-        claims = data.get(CLAIMS_KEY)
-        return None if claims is None else cls(claims["sub"], claims.get("sid"))
+        sign_in = data.get(SIGN_IN_KEY)
+        return None if sign_in is None else cls(sign_in["sub"], sign_in.get("sid"))
 
 
 @dataclass(frozen=True)
