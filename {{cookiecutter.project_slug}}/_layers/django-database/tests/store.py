@@ -7,13 +7,17 @@ its own on SQLite, a database of its own (CREATE DATABASE) on the server DATABAS
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.test.utils import setup_databases, teardown_databases
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+
+from .traffic import Traffic
 
 SLUG = "{{ cookiecutter.project_slug }}"
 RUN = uuid.uuid4().hex[:12]
@@ -57,3 +61,19 @@ def database_url() -> str:
 def app_env() -> dict[str, str]:
     """The environment that points an app process at this run's sessions."""
     return {"DATABASE_URL": database_url()}
+
+
+@contextmanager
+def store_traffic() -> Iterator[Traffic]:
+    """Count the SQL statements the app sends to the database meanwhile."""
+    traffic = Traffic()
+    with CaptureQueriesContext(connection) as captured:
+        yield traffic
+    for query in captured.captured_queries:
+        sql = query["sql"].upper()
+        if sql.startswith("SELECT"):
+            traffic.reads += 1
+        elif sql.startswith("UPDATE") and "SESSION_DATA" not in sql:
+            traffic.extensions += 1
+        elif sql.startswith(("INSERT", "UPDATE", "DELETE")):
+            traffic.writes += 1

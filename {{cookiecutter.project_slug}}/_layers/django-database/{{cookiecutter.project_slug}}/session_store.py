@@ -9,6 +9,7 @@ reaching the database becomes SessionStoreUnavailable, which the app answers wit
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -18,6 +19,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.utils import timezone
 
 from .errors import SessionStoreUnavailable
+from .session_engine import SlidingSession
 
 CLEANUP_INTERVAL = 60 * 60  # seconds between two deletions of expired rows by this process
 
@@ -32,14 +34,18 @@ def reaching_database() -> Iterator[None]:
         raise SessionStoreUnavailable("database") from error
 
 
-class SessionStore(DatabaseSessionStore):
+class SessionStore(DatabaseSessionStore, SlidingSession):
     def _get_session_from_db(self) -> Any:
         with reaching_database():
-            return super()._get_session_from_db()
+            return self._loaded(super()._get_session_from_db())
 
     async def _aget_session_from_db(self) -> Any:
         with reaching_database():
-            return await super()._aget_session_from_db()
+            return self._loaded(await super()._aget_session_from_db())
+
+    def _loaded(self, row: Any) -> Any:
+        self.stored_until = None if row is None else row.expire_date
+        return row
 
     def exists(self, session_key: str | None) -> bool:
         unexpired = self.model.objects.filter(
@@ -70,10 +76,16 @@ class SessionStore(DatabaseSessionStore):
                 rows = self.model.objects.filter(session_key=self.session_key)
                 if not rows.update(**fields):
                     raise UpdateError  # Deleted meanwhile, by a sign-out elsewhere.
+        self.stored_until = fields["expire_date"]
         return None
 
     async def asave(self, must_create: bool = False) -> None:
         await sync_to_async(self.save)(must_create)
+
+    def extend_records(self, session_keys: list[str], until: datetime) -> None:
+        # UPDATE of the expiry column only.
+        with reaching_database():
+            self.model.objects.filter(session_key__in=session_keys).update(expire_date=until)
 
     def delete(self, session_key: str | None = None) -> None:
         session_key = session_key or self.session_key

@@ -27,7 +27,7 @@ def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
         )
     return {
         "KIND": "memory",
-        "ENGINE": "django.contrib.sessions.backends.cache",
+        "ENGINE": "{{ cookiecutter.project_slug }}.session_store",
         "CACHES": {
             "default": {"BACKEND": LOCAL_MEMORY},
             "sessions": {

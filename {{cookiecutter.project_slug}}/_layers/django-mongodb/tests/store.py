@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 from dotenv import dotenv_values
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 from pymongo.collection import Collection
 from pymongo.errors import PyMongoError
 
@@ -25,6 +25,7 @@ from config import sessions
 from {{ cookiecutter.project_slug }}.session_store import mongo_client
 
 from .servers import PROJECT_DIR, free_port
+from .traffic import Traffic
 
 KEY_PREFIX = f"test-{uuid.uuid4().hex}:session:"
 
@@ -98,3 +99,42 @@ def stored_session_count() -> int:
 def app_env() -> dict[str, str]:
     """The environment that points an app process at this run's sessions."""
     return {"MONGODB_URL": settings.SESSION_STORE["URL"], "SESSION_KEY_PREFIX": KEY_PREFIX}
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts the commands on the sessions collection that succeed, while `traffic` is set."""
+
+    traffic: Traffic | None = None
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if self.traffic is None or event.command.get(event.command_name) != "sessions":
+            return
+        if event.command_name in {"find", "count", "aggregate"}:
+            self.traffic.reads += 1
+        elif event.command_name == "update" and all(
+            set(update["u"]) == {"$set"} and set(update["u"]["$set"]) == {"expires_at"}
+            for update in event.command["updates"]
+        ):
+            self.traffic.extensions += 1
+        elif event.command_name in {"insert", "update", "delete", "findAndModify"}:
+            self.traffic.writes += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+COMMANDS = CommandCounter()
+monitoring.register(COMMANDS)  # for the clients made from now on: the app's is made later
+
+
+@contextmanager
+def store_traffic() -> Iterator[Traffic]:
+    """Count the commands the app sends to its sessions collection meanwhile."""
+    COMMANDS.traffic = Traffic()
+    try:
+        yield COMMANDS.traffic
+    finally:
+        COMMANDS.traffic = None

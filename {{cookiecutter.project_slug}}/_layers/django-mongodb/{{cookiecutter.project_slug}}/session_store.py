@@ -17,17 +17,19 @@ reaching MongoDB becomes SessionStoreUnavailable, which the app answers with a 5
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
+from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.utils import timezone
 from pymongo import ASCENDING, MongoClient
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from .errors import SessionStoreUnavailable
+from .session_engine import SlidingSession
 
 _indexed_collections: set[tuple[str, str]] = set()
 
@@ -72,7 +74,7 @@ def unexpired(session_key: str) -> dict[str, Any]:
     return {"_id": record_id(session_key), "expires_at": {"$gt": timezone.now()}}
 
 
-class SessionStore(SessionBase):
+class SessionStore(SlidingSession):
     def load(self) -> dict[str, Any]:
         record = None
         if self.session_key is not None:
@@ -82,6 +84,7 @@ class SessionStore(SessionBase):
             # Unknown or expired: never adopt the id the client sent.
             self._session_key = None
             return {}
+        self.stored_until = record["expires_at"]
         return self.decode(record["data"])
 
     def exists(self, session_key: str | None) -> bool:
@@ -119,7 +122,16 @@ class SessionStore(SessionBase):
                 )
                 if result.matched_count == 0:
                     raise UpdateError  # Deleted meanwhile, by a sign-out elsewhere.
+        self.stored_until = fields["expires_at"]
         return None
+
+    def extend_records(self, session_keys: list[str], until: datetime) -> None:
+        # An update of the expiry field only.
+        ids = [record_id(session_key) for session_key in session_keys]
+        with reaching_mongodb():
+            sessions_collection().update_many(
+                {"_id": {"$in": ids}}, {"$set": {"expires_at": until}}
+            )
 
     def delete(self, session_key: str | None = None) -> None:
         session_key = session_key or self.session_key

@@ -16,12 +16,15 @@ from django.conf import settings
 from django.test import override_settings
 
 from config import sessions
+from {{ cookiecutter.project_slug }}.session_store import EXTEND, script
+
+from .traffic import Traffic
 
 KEY_PREFIX = f"test-{uuid.uuid4().hex}:session:"
 
 
 def redis_url() -> str:
-    return settings.SESSION_STORE["CACHES"]["sessions"]["LOCATION"]
+    return settings.SESSION_STORE["URL"]
 
 
 @functools.cache
@@ -38,9 +41,7 @@ def sessions_redis() -> redis.Redis:
 def session_store() -> Iterator[None]:
     """Sessions go to the Redis at REDIS_URL under a key prefix of this test run."""
     store = sessions.store(lifetime=settings.SESSION_LIFETIME, key_prefix=KEY_PREFIX)
-    with override_settings(
-        SESSION_KEY_PREFIX=KEY_PREFIX, SESSION_STORE=store, CACHES=store["CACHES"]
-    ):
+    with override_settings(SESSION_KEY_PREFIX=KEY_PREFIX, SESSION_STORE=store):
         yield
         if keys := sessions_redis().keys(KEY_PREFIX + "*"):
             sessions_redis().delete(*keys)
@@ -53,9 +54,7 @@ def stored_session_count() -> int:
 def use_redis(settings: Any, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     """Point the app's session store at the Redis at `url`."""
     monkeypatch.setenv("REDIS_URL", url)
-    store = sessions.store(lifetime=60, key_prefix=KEY_PREFIX)
-    settings.SESSION_STORE = store
-    settings.CACHES = store["CACHES"]
+    settings.SESSION_STORE = sessions.store(lifetime=60, key_prefix=KEY_PREFIX)
 
 
 @contextmanager
@@ -86,3 +85,31 @@ def redis_server(port: int, directory: Path) -> Iterator[None]:
 def app_env() -> dict[str, str]:
     """The environment that points an app process at this run's sessions."""
     return {"REDIS_URL": redis_url(), "SESSION_KEY_PREFIX": KEY_PREFIX}
+
+
+READS = {"HGETALL", "EXISTS"}
+
+
+@contextmanager
+def store_traffic() -> Iterator[Traffic]:
+    """Count the commands the app sends to Redis meanwhile (those that succeed)."""
+    traffic = Traffic()
+    extend = script(sessions_redis(), EXTEND).sha
+    send = redis.Redis.execute_command
+
+    def counted(client: redis.Redis, *args: Any, **options: Any) -> Any:
+        result = send(client, *args, **options)
+        command = str(args[0]).upper()
+        if command in READS:
+            traffic.reads += 1
+        elif command == "EVALSHA" and args[1] == extend:
+            traffic.extensions += 1
+        elif command != "SCRIPT LOAD":
+            traffic.writes += 1
+        return result
+
+    redis.Redis.execute_command = counted  # type: ignore[method-assign]
+    try:
+        yield traffic
+    finally:
+        redis.Redis.execute_command = send  # type: ignore[method-assign]

@@ -22,7 +22,7 @@ def test_redis_expires_the_session_with_its_lifetime(
     assert 0 < ttl <= settings.SESSION_COOKIE_AGE
 
     settings.SESSION_COOKIE_AGE = 1
-    client.get("/profile")  # saved again, now with a one-second lifetime
+    client.get("/sign-in")  # changes the session: saved again, now with a one-second lifetime
     time.sleep(1.5)
     assert stored_session(key or "") is None
     assert client.get("/profile")["Location"] == "/sign-in"

@@ -105,8 +105,9 @@ SESSION_ENGINE = SESSION_STORE["ENGINE"]
 CACHES = SESSION_STORE["CACHES"]
 SESSION_CACHE_ALIAS = "sessions"
 SESSION_COOKIE_AGE = SESSION_LIFETIME
-# Lifetime counts from the last use, so every request that has a session saves it again.
-SESSION_SAVE_EVERY_REQUEST = True
+# Lifetime counts from the last use: the middleware pushes an unchanged session's expiry
+# back now and then (session_engine.py), without saving it again on every request.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")

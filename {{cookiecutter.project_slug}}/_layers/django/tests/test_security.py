@@ -15,6 +15,7 @@ from django.conf import settings
 from django.test import AsyncClient, Client
 from logto.OidcCore import OidcCore
 
+from {{ cookiecutter.project_slug }}.session_index import CLAIMS_KEY
 from {{ cookiecutter.project_slug }}.session_storage import SessionStorage
 
 from .conftest import session_key, sign_in, stored_session
@@ -116,10 +117,13 @@ def expired_id_token() -> str:
 
 
 def replace_stored_tokens(key: str, **tokens: str | None) -> None:
+    """Replace tokens in the stored session; a new ID token brings its claims along."""
     session = import_module(settings.SESSION_ENGINE).SessionStore(key)
     storage = SessionStorage(session)
     for name, value in tokens.items():
         storage.set(name, value)
+    if id_token := tokens.get("idToken"):
+        session[CLAIMS_KEY] = jwt.decode(id_token, options={"verify_signature": False})
     session.save()
 
 

@@ -2,20 +2,26 @@
 
 import asyncio
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import import_module
+from typing import Any
 
 import jwt
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
-from logto import IdTokenClaims, LogtoConfig, LogtoException
+from logto import LogtoConfig, LogtoException
 
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
+from .session_index import CLAIMS_KEY
 from .session_storage import KEY_PREFIX, SessionStorage
+
+Claims = dict[str, Any]
 
 LOGTO_SETTINGS = ("LOGTO_ENDPOINT", "LOGTO_APP_ID", "LOGTO_APP_SECRET")
 LOGTO_DEADLINE = 10.0  # seconds for one call to Logto
@@ -63,7 +69,26 @@ async def logto_client(request: HttpRequest) -> AppLogtoClient:
     return session_client(request)
 
 
-async def signed_in_user(request: HttpRequest, client: AppLogtoClient) -> IdTokenClaims | None:
+def session_user(session: SessionBase) -> Claims | None:
+    """The ID token's claims while the user is signed in (the token has not expired).
+
+    They were decoded, once, when the token was stored (sign-in, refresh) and kept in the
+    session beside it: a page view decodes no JWT.
+    """
+    claims = session.get(CLAIMS_KEY)
+    return claims if claims is not None and claims["exp"] > time.time() else None
+
+
+def keep_claims(request: HttpRequest, client: AppLogtoClient) -> Claims | None:
+    """Keep the claims of the ID token the SDK has just stored in the session."""
+    if (claims := signed_in_claims(client)) is None:
+        request.session.pop(CLAIMS_KEY, None)
+        return None
+    request.session[CLAIMS_KEY] = claims.model_dump(exclude_none=True)
+    return request.session[CLAIMS_KEY]
+
+
+async def signed_in_user(request: HttpRequest, client: AppLogtoClient) -> Claims | None:
     """The ID token's claims while the user is signed in, refreshing an expired ID token.
 
     With an expired ID token and a refresh token, the SDK's getAccessToken() asks Logto for
@@ -71,11 +96,11 @@ async def signed_in_user(request: HttpRequest, client: AppLogtoClient) -> IdToke
     rotates refresh tokens, so the second would use a spent one): they take turns, and the
     second finds the tokens the first saved.
     """
-    if (claims := signed_in_claims(client)) is not None or client.getRefreshToken() is None:
+    if (claims := session_user(request.session)) is not None or client.getRefreshToken() is None:
         return claims
     async with refresh_lock(request.session.session_key or ""):
         await reload_tokens(request)
-        if (claims := signed_in_claims(client)) is not None:
+        if (claims := session_user(request.session)) is not None:
             return claims  # Refreshed by another request meanwhile.
         # getAccessToken() only refreshes once no valid access token is left.
         storage = SessionStorage(request.session)
@@ -87,11 +112,15 @@ async def signed_in_user(request: HttpRequest, client: AppLogtoClient) -> IdToke
             # Logto refused the refresh token (revoked or expired): this sign-in is over.
             storage.delete("idToken")
             storage.delete("refreshToken")
+            request.session.pop(CLAIMS_KEY, None)
             return None
         except (LogtoUnreachableError, *PROVIDER_ERRORS):
             return None  # Signed out for now; the next request tries again.
+        claims = keep_claims(request, client)
+        # Saved before the lock is released, for the requests waiting for it; and only once.
         await request.session.asave()
-        return signed_in_claims(client)
+        request.session.modified = False
+        return claims
 
 
 @asynccontextmanager

@@ -1,9 +1,15 @@
-"""Django's session middleware, answering 503 when the session store is down."""
+"""Django's session middleware, with sliding expiry at little cost, answering 503 when the
+session store is down."""
 
+import time
+
+from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date
 
 from .errors import SessionStoreUnavailable, session_store_unavailable
+from .session_index import CLAIMS_KEY, index_ids
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
@@ -13,12 +19,33 @@ class SessionMiddleware(DjangoSessionMiddleware):
         return None
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if not request.session.accessed:
-            # A view that never read the session (/healthz) leaves it and its store alone,
-            # even though SESSION_SAVE_EVERY_REQUEST would save it again.
+        session = request.session
+        if not session.accessed:
+            # A view that never read the session (/healthz) leaves it and its store alone.
             return response
         # The session is saved here, after the view: the store may fail then too.
         try:
+            if not session.modified and response.status_code < 500 and session.due_for_extension():
+                # Unchanged, but last pushed back a while ago: move its expiry only.
+                claims = session.get(CLAIMS_KEY)
+                session.extend(index_ids(claims) if claims else ())
+                set_session_cookie(response, session.session_key)
+            # A changed session is saved (and its cookie set) by Django's middleware.
             return super().process_response(request, response)
         except SessionStoreUnavailable:
             return session_store_unavailable(request)
+
+
+def set_session_cookie(response: HttpResponse, session_key: str) -> None:
+    """The cookie expires with the stored session, so it slides along with it."""
+    response.set_cookie(
+        settings.SESSION_COOKIE_NAME,
+        session_key,
+        max_age=settings.SESSION_COOKIE_AGE,
+        expires=http_date(time.time() + settings.SESSION_COOKIE_AGE),
+        domain=settings.SESSION_COOKIE_DOMAIN,
+        path=settings.SESSION_COOKIE_PATH,
+        secure=settings.SESSION_COOKIE_SECURE or None,
+        httponly=settings.SESSION_COOKIE_HTTPONLY or None,
+        samesite=settings.SESSION_COOKIE_SAMESITE,
+    )

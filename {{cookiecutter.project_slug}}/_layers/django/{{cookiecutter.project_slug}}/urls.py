@@ -8,5 +8,6 @@ urlpatterns = [
     path("callback", views.callback, name="callback"),
     path("profile", views.profile, name="profile"),
     path("sign-out", views.sign_out, name="sign-out"),
+    path("backchannel-logout", views.backchannel_logout, name="backchannel-logout"),
     path("healthz", views.healthz, name="healthz"),
 ]

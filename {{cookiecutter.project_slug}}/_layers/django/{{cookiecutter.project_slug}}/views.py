@@ -4,24 +4,30 @@ import logging
 from importlib import import_module
 
 import jwt
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from logto import LogtoException
 
+from . import session_index
 from .auth import (
     callback_url,
+    keep_claims,
     logto_client,
     logto_deadline,
     missing_logto_settings,
     safe_next,
     session_client,
+    session_user,
     signed_in_user,
 )
+from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
 from .errors import SessionStoreUnavailable, error_page
-from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, signed_in_claims
+from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, oidc_core
+from .session_index import CLAIMS_KEY
 from .session_storage import SessionStorage
 
 logger = logging.getLogger(__name__)
@@ -40,9 +46,8 @@ def logto_unreachable(request: HttpRequest) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     # A plain view, unlike the others: every visit comes here, and the session alone says
     # who is signed in. Only an expired ID token needs Logto, to refresh it.
-    client = session_client(request)
-    user = signed_in_claims(client)
-    if user is None and client.getRefreshToken() is not None:
+    user = session_user(request.session)
+    if user is None and (client := session_client(request)).getRefreshToken() is not None:
         user = async_to_sync(signed_in_user)(request, client)
     return render(request, "{{ cookiecutter.project_slug }}/index.html", {"user": user})
 
@@ -83,8 +88,15 @@ async def callback(request: HttpRequest) -> HttpResponse:
         logger.warning("Sign-in callback failed at Logto", exc_info=True)
         return logto_unreachable(request)
     next_url = request.session.pop(NEXT_KEY, "/profile")
+    if (earlier := request.session.get(CLAIMS_KEY)) is not None:
+        # Signed in again without signing out: the old record goes, and its index entries.
+        await session_index.aremove(request.session.session_key, earlier)
+    if (claims := keep_claims(request, client)) is None:
+        return logto_unreachable(request)  # Logto sent an ID token that has expired already.
     # A new session id for the signed-in session; the old record is deleted from the store.
     await request.session.acycle_key()
+    # Indexed under the new id, so that a back-channel logout from Logto can end it.
+    await session_index.aadd(request.session.session_key, claims)
     rotate_token(request)
     return redirect(next_url)
 
@@ -98,7 +110,7 @@ async def profile(request: HttpRequest) -> HttpResponse:
             userinfo = (await client.fetchUserInfo()).model_dump(exclude_none=True)
     except (LogtoException, *LOGTO_DOWN):
         userinfo = None
-    context = {"user": claims, "claims": claims.model_dump(exclude_none=True), "userinfo": userinfo}
+    context = {"user": claims, "claims": claims, "userinfo": userinfo}
     return render(request, "{{ cookiecutter.project_slug }}/profile.html", context)
 
 
@@ -114,9 +126,46 @@ async def sign_out(request: HttpRequest) -> HttpResponse:
             end_session_url = await client.signOut(f"{settings.BASE_URL}/")
     except (LogtoException, *LOGTO_DOWN):
         end_session_url = "/"  # Signed out here at least; Logto's session stays.
+    if (claims := request.session.get(CLAIMS_KEY)) is not None:
+        await session_index.aremove(request.session.session_key, claims)
     # Deletes the whole record from the store; the cookie goes with it.
     await request.session.aflush()
     return redirect(end_session_url)
+
+
+@csrf_exempt  # Logto's server posts here, not a browser, and it has no CSRF token.
+async def backchannel_logout(request: HttpRequest) -> HttpResponse:
+    """OpenID Connect Back-Channel Logout: Logto ends the sessions of a user (or of one of
+    their Logto sessions) here when they sign out elsewhere or an admin ends their session."""
+    if request.method != "POST":
+        return logout_refused("POST a logout_token", status=405)
+    if missing_logto_settings():
+        return logout_refused("sign-in is not configured", status=503)
+    try:
+        async with logto_deadline():
+            core = await oidc_core(settings.LOGTO_ENDPOINT)
+        # The JWKS client fetches Logto's keys synchronously (once a day, or for a new key).
+        validate = sync_to_async(validate_logout_token, thread_sensitive=False)
+        logout = await validate(request.POST.get("logout_token", ""), core, settings.LOGTO_APP_ID)
+    except LOGTO_DOWN:
+        logger.warning("Logto's discovery document is out of reach", exc_info=True)
+        return logout_refused("Logto is unreachable", status=502)
+    except InvalidLogoutTokenError as error:
+        logger.info("Logout token refused: %s", error)
+        return logout_refused(str(error))
+    ended = await session_index.aend_sessions(logout)
+    logger.info("Back-channel logout ended %d session(s)", ended)
+    response = HttpResponse(status=200)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def logout_refused(reason: str, status: int = 400) -> JsonResponse:
+    """An answer for Logto (OpenID Connect Back-Channel Logout 1.0, section 2.8)."""
+    error = "invalid_request" if status < 500 else "temporarily_unavailable"
+    response = JsonResponse({"error": error, "error_description": reason}, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -1,0 +1,43 @@
+"""What this app asks of a session engine beyond Django's SessionBase: sliding expiry at
+little cost.
+
+A request whose session did not change reads the store once and writes nothing. The
+session's expiry still slides: once REFRESH_FRACTION of its lifetime has passed since it
+was last pushed back, the middleware calls `extend()`, which moves the expiry of the record
+(and of the records that index it) without rewriting it. Each engine (session_store.py)
+says when a loaded record expires (`stored_until`) and implements `extend_records()`.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils import timezone
+
+# Push a session's expiry back at most once per this share of its lifetime.
+REFRESH_FRACTION = 0.1
+
+
+class SlidingSession(SessionBase):
+    # When the store lets the loaded record expire; None until one is loaded.
+    stored_until: datetime | None = None
+
+    def extend_records(self, session_keys: list[str], until: datetime) -> None:
+        """Move the expiry of the records stored under `session_keys` that still exist to
+        `until`, leaving their data alone."""
+        raise NotImplementedError
+
+    def due_for_extension(self) -> bool:
+        if self.stored_until is None or self.session_key is None:
+            return False
+        lifetime = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        extended_at = self.stored_until - lifetime
+        return timezone.now() - extended_at >= lifetime * REFRESH_FRACTION
+
+    def extend(self, index_keys: Iterable[str] = ()) -> None:
+        """Push back this session's expiry, and that of its index records, by a lifetime."""
+        assert self.session_key is not None
+        until = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        self.extend_records([self.session_key, *index_keys], until)
+        self.stored_until = until

@@ -1,0 +1,114 @@
+"""Which sessions a back-channel logout token ends, and which tokens were seen already.
+
+The index lives in the session store itself, as records of the session engine, so that it
+has the same expiry and needs no store of its own:
+
+- `sub` record: the session ids signed in as one Logto user;
+- `sid` record: the session ids signed in through one Logto session (the ID token's `sid`);
+- `jti` record: a logout token already acted on, kept until the token expires.
+
+A record's id is a keyed hash (SECRET_KEY) of what it indexes: no one can guess it, so no
+browser can present it as its session id. When a session's expiry is pushed back, so is that
+of its index records (session_engine.py). Writing the `sub` record reads it first: two
+sign-ins of one user at the same instant may leave one session out of it.
+"""
+
+from datetime import UTC, datetime, timedelta
+from importlib import import_module
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.sessions.backends.base import CreateError, SessionBase, UpdateError
+from django.utils.crypto import salted_hmac
+
+from .backchannel_logout import LEEWAY, LogoutToken
+from .session_storage import KEY_PREFIX
+
+# The session key of the signed-in user's ID token claims, set at sign-in and refresh (under
+# Logto's prefix: it goes with Logto's tokens).
+CLAIMS_KEY = f"{KEY_PREFIX}idTokenClaims"
+SESSIONS = "sessions"
+
+
+def record(record_id: str) -> SessionBase:
+    return import_module(settings.SESSION_ENGINE).SessionStore(record_id)
+
+
+def record_id(kind: str, value: str) -> str:
+    """`kind` + 32 hex digits: within the 40 characters every engine takes as a session id."""
+    return kind + salted_hmac(f"session-index.{kind}", value).hexdigest()[:32]
+
+
+def index_ids(claims: dict[str, Any]) -> list[str]:
+    """The ids of the index records that name a session signed in with `claims`."""
+    ids = [record_id("sub", claims["sub"])]
+    if sid := claims.get("sid"):
+        ids.append(record_id("sid", sid))
+    return ids
+
+
+def write(entry_id: str, data: dict[str, Any], *, stored: bool) -> None:
+    """Store `data` as the index record `entry_id`, which the store has or not (`stored`)."""
+    entry = record(entry_id)
+    entry.clear()  # Replaced whole: no need to load it.
+    entry.update(data)
+    try:
+        entry.save(must_create=not stored)
+    except (CreateError, UpdateError):
+        entry.save(must_create=stored)  # Made or deleted meanwhile by another request.
+
+
+def add(session_key: str, claims: dict[str, Any]) -> None:
+    """Index a session that has just been signed in with `claims`."""
+    for entry_id in index_ids(claims):
+        known = record(entry_id).get(SESSIONS)
+        write(entry_id, {SESSIONS: [*(known or []), session_key]}, stored=known is not None)
+
+
+def remove(session_key: str, claims: dict[str, Any]) -> None:
+    """Take a session that is being signed out out of the index."""
+    for entry_id in index_ids(claims):
+        known = record(entry_id).get(SESSIONS) or []
+        if remaining := [key for key in known if key != session_key]:
+            write(entry_id, {SESSIONS: remaining}, stored=True)
+        else:
+            record(entry_id).delete(entry_id)
+
+
+def first_delivery(logout: LogoutToken) -> bool:
+    """Remember the token's `jti` until it expires; False when it was remembered already."""
+    seen = record(record_id("jti", logout.jti))
+    seen.clear()
+    seen.set_expiry(datetime.fromtimestamp(logout.exp, UTC) + timedelta(seconds=LEEWAY))
+    try:
+        seen.save(must_create=True)
+    except CreateError:
+        return False
+    return True
+
+
+def end_sessions(logout: LogoutToken) -> int:
+    """End the sessions a valid logout token names: Logto's session `sid` when it names
+    one, else every session of the user `sub`. A replayed token ends none."""
+    if not first_delivery(logout):
+        return 0
+    if logout.sid:
+        entries = [record_id("sid", logout.sid)]
+    else:
+        assert logout.sub is not None
+        entries = [record_id("sub", logout.sub)]
+    session_keys = [key for entry in entries for key in record(entry).get(SESSIONS, [])]
+    ended = 0
+    for session_key in session_keys:
+        session = record(session_key)
+        if (claims := session.get(CLAIMS_KEY)) is not None:
+            ended += 1
+            remove(session_key, claims)
+        session.delete(session_key)
+    return ended
+
+
+aend_sessions = sync_to_async(end_sessions)
+aadd = sync_to_async(add)
+aremove = sync_to_async(remove)
