@@ -901,7 +901,9 @@ def frame_package(frame: str) -> str:
     return path.split("/")[0].removesuffix(".py")
 
 
-def profile_worker(pid: int, url: str, cookie: str, seconds: float, out: Path) -> dict[str, Any]:
+def profile_worker(
+    pid: int, url: str, cookie: str | None, seconds: float, out: Path
+) -> dict[str, Any]:
     """py-spy (from PyPI, in a throwaway env) on the worker while wrk loads `url`."""
     argv = ["uv", "run", "--isolated", "--no-project", "--with", "py-spy", "py-spy", "record",
             "--pid", str(pid), "--duration", f"{max(1, round(seconds))}", "--rate", "250",
@@ -1036,10 +1038,16 @@ def run_case(
         }
         result["anonymous"]["checks"] = anonymous_checks(result)
         if profile:
-            out = RESULTS / f"profile-{case.name}.txt"
-            result["profile"] = profile_worker(
-                app.worker_pid, app.url + "/", cookie, max(mode.seconds, 5), out
-            )
+            result["profile"] = {
+                route: profile_worker(
+                    app.worker_pid,
+                    app.url + "/",
+                    route_cookie,
+                    max(mode.seconds, 5),
+                    RESULTS / f"profile-{case.name}-{route}.txt",
+                )
+                for route, route_cookie in (("anonymous", None), ("signed_in", cookie))
+            }
         result["status"] = "ok"
     except (BenchmarkError, httpx.HTTPError, OSError, subprocess.SubprocessError) as error:
         result["status"] = "failed"
