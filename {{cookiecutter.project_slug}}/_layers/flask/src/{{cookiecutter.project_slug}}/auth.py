@@ -11,8 +11,9 @@ that waited re-reads the session the other one saved.
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 from weakref import WeakValueDictionary
 
 from flask import current_app, request, session
@@ -25,6 +26,9 @@ from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
 from .session_interface import SIGN_IN_KEY
 from .session_storage import SessionStorage
 from .settings import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # The session key of the signed-in user's ID token claims (set at sign-in and refresh).
 CLAIMS_KEY = "id_token_claims"
@@ -99,7 +103,16 @@ def keep_sign_in() -> None:
     session[SIGN_IN_KEY] = {"sub": claims["sub"], "sid": claims.get("sid")}
 
 
-async def current_user(client: AppLogtoClient) -> IdTokenClaims | None:
+def run_async(function: Callable[P, Awaitable[T]]) -> Callable[P, T]:
+    """`function` (one of the SDK's coroutines), to call from a view.
+
+    The views are plain functions: an async view costs an event loop in a thread on every
+    request, and most requests (a page view of a signed-in user) never talk to Logto.
+    """
+    return current_app.ensure_sync(function)  # type: ignore[return-value]
+
+
+def current_user(client: AppLogtoClient) -> IdTokenClaims | None:
     """The signed-in user's ID token claims, refreshed if need be; None when anonymous."""
     if (claims := signed_in_claims()) is not None:
         return claims
@@ -111,7 +124,7 @@ async def current_user(client: AppLogtoClient) -> IdTokenClaims | None:
             return claims  # refreshed by another request while this one waited
         try:
             with talking_to_logto():
-                await refresh_tokens(client)
+                run_async(refresh_tokens)(client)
         except LogtoException as error:
             # Refresh token expired or revoked: the sign-in is over.
             current_app.logger.info("Refresh refused, signing out: %s", error)

@@ -25,6 +25,7 @@ from .auth import (
     logto_client,
     provider_core,
     require_logto_settings,
+    run_async,
     talking_to_logto,
 )
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
@@ -44,17 +45,17 @@ def page_context(user: IdTokenClaims | None) -> dict[str, Any]:
 
 
 @blueprint.get("/")
-async def index() -> str:
-    user = await current_user(logto_client())
+def index() -> str:
+    user = current_user(logto_client())
     return render_template("index.html", **page_context(user))
 
 
 @blueprint.get("/sign-in")
-async def sign_in() -> Response:
+def sign_in() -> Response:
     require_logto_settings()
     redirect_uri = f"{current_settings().base_url}/callback"
     with talking_to_logto():
-        authorization_url = await logto_client().signIn(redirect_uri)
+        authorization_url = run_async(logto_client().signIn)(redirect_uri)
     if "next" in request.args:
         session[NEXT_PATH_KEY] = safe_next_path(request.args["next"])
     else:
@@ -63,11 +64,11 @@ async def sign_in() -> Response:
 
 
 @blueprint.get("/callback")
-async def callback() -> Response:
+def callback() -> Response:
     require_logto_settings()
     try:
         with talking_to_logto():
-            await logto_client().handleSignInCallback(request.url)
+            run_async(logto_client().handleSignInCallback)(request.url)
     except LogtoException as error:
         # Wrong or missing state, no sign-in in this session, `error=` from Logto,
         # a code Logto refuses (replayed, expired): no token was stored.
@@ -83,14 +84,14 @@ async def callback() -> Response:
 
 
 @blueprint.get("/profile")
-async def profile() -> Response | str:
+def profile() -> Response | str:
     client = logto_client()
-    user = await current_user(client)
+    user = current_user(client)
     if user is None:
         return redirect(url_for(".sign_in", next=request.path))
     try:
         with talking_to_logto():
-            userinfo = (await client.fetchUserInfo()).model_dump(exclude_none=True)
+            userinfo = run_async(client.fetchUserInfo)().model_dump(exclude_none=True)
     except (LogtoException, LogtoUnreachableError) as error:
         current_app.logger.warning("Logto's userinfo failed: %s", error)
         userinfo = None
@@ -103,7 +104,7 @@ async def profile() -> Response | str:
 
 
 @blueprint.post("/sign-out")
-async def sign_out() -> Response:
+def sign_out() -> Response:
     if not csrf_token_is_valid(request.form.get("csrf_token")):
         abort(403, "The sign-out form expired or did not come from this app. Please try again.")
     # Delete the whole session here first: whatever Logto answers, it is over in this app.
@@ -112,12 +113,12 @@ async def sign_out() -> Response:
     if settings.missing_logto_settings:
         return redirect(url_for(".index"), 303)
     with talking_to_logto():
-        end_session_url = await logto_client().signOut(f"{settings.base_url}/")
+        end_session_url = run_async(logto_client().signOut)(f"{settings.base_url}/")
     return redirect(end_session_url, 303)
 
 
 @blueprint.post("/backchannel-logout")
-async def backchannel_logout() -> tuple[Response, int]:
+def backchannel_logout() -> tuple[Response, int]:
     """Logto ends a user's sessions here (OpenID Connect Back-Channel Logout 1.0).
 
     Logto's server calls it, not a browser: no session cookie comes with it and no CSRF
@@ -130,7 +131,7 @@ async def backchannel_logout() -> tuple[Response, int]:
     if not token:
         return logout_error("invalid_request", "logout_token is missing")
     try:
-        core = await provider_core(settings.logto_endpoint)
+        core = run_async(provider_core)(settings.logto_endpoint)
         logout = validate_logout_token(token, core, settings.logto_app_id)
     except LogtoUnreachableError:
         return logout_error("temporarily_unavailable", "Logto is unreachable", 503)
