@@ -76,7 +76,7 @@ class SessionStore(DatabaseSessionStore, SlidingSession):
                 rows = self.model.objects.filter(session_key=self.session_key)
                 if not rows.update(**fields):
                     raise UpdateError  # Deleted meanwhile, by a sign-out elsewhere.
-        self.stored_until = fields["expire_date"]
+        self._saved(fields["expire_date"])
         return None
 
     async def asave(self, must_create: bool = False) -> None:

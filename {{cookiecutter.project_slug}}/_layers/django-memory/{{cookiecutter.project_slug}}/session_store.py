@@ -26,7 +26,7 @@ class SessionStore(CacheSessionStore, SlidingSession):
 
     def save(self, must_create: bool = False) -> None:
         super().save(must_create)
-        self._note_expiry()
+        self._saved(self.get_expiry_date())
 
     def _note_expiry(self) -> None:
         if self.session_key is None:

@@ -122,7 +122,7 @@ class SessionStore(SlidingSession):
                 )
                 if result.matched_count == 0:
                     raise UpdateError  # Deleted meanwhile, by a sign-out elsewhere.
-        self.stored_until = fields["expires_at"]
+        self._saved(fields["expires_at"])
         return None
 
     def extend_records(self, session_keys: list[str], until: datetime) -> None:

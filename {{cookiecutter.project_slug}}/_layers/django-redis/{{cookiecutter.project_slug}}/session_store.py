@@ -34,7 +34,7 @@ from .session_engine import SlidingSession
 WRITE = """
 if (ARGV[1] == 'create') == (redis.call('EXISTS', KEYS[1]) == 1) then return 0 end
 redis.call('HSET', KEYS[1], 'data', ARGV[2], 'until', ARGV[3])
-redis.call('EXPIREAT', KEYS[1], math.ceil(tonumber(ARGV[3])))
+redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(ARGV[3]) * 1000))
 return 1
 """
 # KEYS: records; ARGV[1]: until. Moves the expiry of those that still exist.
@@ -42,7 +42,7 @@ EXTEND = """
 for _, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
     redis.call('HSET', key, 'until', ARGV[1])
-    redis.call('EXPIREAT', key, math.ceil(tonumber(ARGV[1])))
+    redis.call('PEXPIREAT', key, math.floor(tonumber(ARGV[1]) * 1000))
   end
 end
 return 1
@@ -123,7 +123,7 @@ class SessionStore(SlidingSession):
         if not written:
             # Taken meanwhile (create), or deleted meanwhile by a sign-out elsewhere (update).
             raise CreateError if must_create else UpdateError
-        self.stored_until = until
+        self._saved(until)
         return None
 
     def delete(self, session_key: str | None = None) -> None:

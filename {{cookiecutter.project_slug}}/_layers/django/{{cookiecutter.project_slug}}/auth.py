@@ -117,9 +117,8 @@ async def signed_in_user(request: HttpRequest, client: AppLogtoClient) -> Claims
         except (LogtoUnreachableError, *PROVIDER_ERRORS):
             return None  # Signed out for now; the next request tries again.
         claims = keep_claims(request, client)
-        # Saved before the lock is released, for the requests waiting for it; and only once.
+        # Saved before the lock is released, for the requests waiting for it.
         await request.session.asave()
-        request.session.modified = False
         return claims
 
 

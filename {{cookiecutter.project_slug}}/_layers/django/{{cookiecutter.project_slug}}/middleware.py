@@ -23,14 +23,19 @@ class SessionMiddleware(DjangoSessionMiddleware):
         if not session.accessed:
             # A view that never read the session (/healthz) leaves it and its store alone.
             return response
+        cookie_name = settings.SESSION_COOKIE_NAME
         # The session is saved here, after the view: the store may fail then too.
         try:
-            if not session.modified and response.status_code < 500 and session.due_for_extension():
-                # Unchanged, but last pushed back a while ago: move its expiry only.
-                claims = session.get(CLAIMS_KEY)
-                session.extend(index_ids(claims) if claims else ())
-                set_session_cookie(response, session.session_key)
-            # A changed session is saved (and its cookie set) by Django's middleware.
+            # A changed session is saved, and its cookie set, by Django's middleware.
+            if not session.modified and response.status_code < 500:
+                if session.due_for_extension():
+                    # Unchanged, but last pushed back a while ago: move its expiry only.
+                    claims = session.get(CLAIMS_KEY)
+                    session.extend(index_ids(claims) if claims else ())
+                    set_session_cookie(response, session.session_key)
+                elif session.session_key not in {None, request.COOKIES.get(cookie_name)}:
+                    # Saved by the view under a new id (sign-in): the browser needs the id.
+                    set_session_cookie(response, session.session_key)
             return super().process_response(request, response)
         except SessionStoreUnavailable:
             return session_store_unavailable(request)

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 # Push a session's expiry back at most once per this share of its lifetime.
 REFRESH_FRACTION = 0.1
@@ -27,6 +28,20 @@ class SlidingSession(SessionBase):
         """Move the expiry of the records stored under `session_keys` that still exist to
         `until`, leaving their data alone."""
         raise NotImplementedError
+
+    def _get_new_session_key(self) -> str:
+        # Django looks the new key up first; every engine here refuses to create a record
+        # under a taken key instead (CreateError, and create() draws again): one read less.
+        return get_random_string(32, VALID_KEY_CHARS)
+
+    async def _aget_new_session_key(self) -> str:
+        return self._get_new_session_key()
+
+    def _saved(self, until: datetime) -> None:
+        """What an engine's save() does once the record is written: the data in the store
+        are the session's now, so the middleware need not save it again."""
+        self.stored_until = until
+        self.modified = False
 
     def due_for_extension(self) -> bool:
         if self.stored_until is None or self.session_key is None:

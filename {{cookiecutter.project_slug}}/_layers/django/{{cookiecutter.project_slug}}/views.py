@@ -95,6 +95,7 @@ async def callback(request: HttpRequest) -> HttpResponse:
         return logto_unreachable(request)  # Logto sent an ID token that has expired already.
     # A new session id for the signed-in session; the old record is deleted from the store.
     await request.session.acycle_key()
+    request.session.modified = False  # Stored whole under the new id just now.
     # Indexed under the new id, so that a back-channel logout from Logto can end it.
     await session_index.aadd(request.session.session_key, claims)
     rotate_token(request)
