@@ -16,8 +16,11 @@ from .session_middleware import Session, app_session
 from .session_storage import SessionStorage
 from .tokens import refreshed_claims
 
+# Dependencies are `async def` even where they do not await: FastAPI runs a plain `def`
+# in a worker thread, which costs a request more than the dependency itself.
 
-def app_settings(request: Request) -> Settings:
+
+async def app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -48,7 +51,7 @@ def logto_client_for(settings: Settings, session: Session) -> AppLogtoClient:
     return AppLogtoClient(config, storage=SessionStorage(session))
 
 
-def logto_client(settings: SettingsDep, session: SessionDep) -> AppLogtoClient:
+async def logto_client(settings: SettingsDep, session: SessionDep) -> AppLogtoClient:
     """A Logto client on this request's session; 503 page when Logto is not set up."""
     if missing := settings.missing_logto_settings():
         raise LogtoNotConfiguredError(missing)
