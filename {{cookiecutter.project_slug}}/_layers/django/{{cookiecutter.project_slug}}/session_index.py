@@ -31,8 +31,9 @@ CLAIMS_KEY = f"{KEY_PREFIX}idTokenClaims"
 SESSIONS = "sessions"
 
 
-def record(record_id: str) -> SessionBase:
-    return import_module(settings.SESSION_ENGINE).SessionStore(record_id)
+def record(key: str) -> SessionBase:
+    """The record stored under `key`, through the session engine (loaded when first read)."""
+    return import_module(settings.SESSION_ENGINE).SessionStore(key)
 
 
 def record_id(kind: str, value: str) -> str:
