@@ -10,6 +10,6 @@ def on_starting(server: Arbiter) -> None:
         server.log.warning(
             "Sessions are kept in each process's memory, and %d workers are starting: "
             "a visitor's session will not be seen by the other workers. Run one worker "
-            "(--workers 1, WEB_CONCURRENCY=1) or store sessions in Redis or MongoDB.",
+            "(--workers 1, WEB_CONCURRENCY=1) or store sessions in Redis, MongoDB or a database.",
             server.cfg.workers,
         )

@@ -69,6 +69,7 @@ def test_a_logout_token_ends_every_session_of_its_user(
 
     response = deliver(laptop, provider.logout_token(settings.logto_app_id, sub="alice"))
     assert response.status_code == 200, response.text
+    assert response.headers["Cache-Control"] == "no-store"
 
     assert not is_signed_in(laptop)
     assert not is_signed_in(phone)

@@ -17,7 +17,7 @@ from {{ cookiecutter.project_slug }} import logto_client, session_interface
 from {{ cookiecutter.project_slug }}.session_interface import REFRESH_FRACTION
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import make_app, session_id, sign_in
+from .conftest import csrf_token_of, make_app, session_id, sign_in
 from .oidc_provider import OidcProvider
 from .store import is_expiry_update, store_traffic
 
@@ -76,17 +76,23 @@ def test_the_session_slides_by_an_expiry_only_write_once_in_a_while(
     assert traffic.writes == []  # pushed back a moment ago
 
 
-def test_sign_in_and_sign_out_write_only_the_session(
+def test_sign_in_and_sign_out_read_the_session_once(
     app: Flask, client: FlaskClient, provider: OidcProvider
 ) -> None:
     with store_traffic(app) as traffic:
         started = client.get("/sign-in")
-    assert traffic.reads == []
-    assert len(traffic.writes) >= 1
+    assert traffic.reads == []  # a new session: nothing to read
+    assert traffic.writes, traffic
     with store_traffic(app) as traffic:
         client.get(provider.authorize(started.location, sub="alice"))
-    assert len(traffic.reads) == 1, traffic  # the sign-in session; nothing is read twice
+    assert len(traffic.reads) == 1, traffic
+    assert traffic.writes, traffic  # the old id's record deleted, the new one saved
+    home = client.get("/")
+    with store_traffic(app) as traffic:
+        client.post("/sign-out", data={"csrf_token": csrf_token_of(home)})
+    assert len(traffic.reads) == 1, traffic
     assert traffic.writes, traffic
+    assert all("del" in write.lower() for write in traffic.writes), traffic  # deletes only
 
 
 def test_a_page_view_asks_the_provider_nothing(settings: Settings) -> None:

@@ -140,11 +140,16 @@ def backchannel_logout() -> tuple[Response, int]:
         return logout_error("invalid_request", f"invalid logout token: {error}")
     ended = current_app.session_interface.end_sessions(logout)  # type: ignore[attr-defined]
     current_app.logger.info("Back-channel logout ended %d session(s)", ended)
-    return jsonify(status="ok"), 200
+    return logout_answer(jsonify(status="ok"), 200)
 
 
 def logout_error(error: str, description: str, status: int = 400) -> tuple[Response, int]:
-    return jsonify(error=error, error_description=description), status
+    return logout_answer(jsonify(error=error, error_description=description), status)
+
+
+def logout_answer(response: Response, status: int) -> tuple[Response, int]:
+    response.headers["Cache-Control"] = "no-store"  # as Back-Channel Logout 1.0 asks
+    return response, status
 
 
 @blueprint.get("/healthz")
