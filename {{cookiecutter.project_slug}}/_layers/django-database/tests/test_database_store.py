@@ -81,6 +81,23 @@ def test_database_down_is_503_naming_only_the_store(
     assert client.get("/profile").status_code == 200  # back: same session, still signed in
 
 
+@pytest.mark.skipif(not is_sqlite(), reason="an empty SQLite file stands for a new database")
+def test_a_database_without_the_table_is_503_and_says_why_in_the_log(
+    client: Client, logto: OidcProvider, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sign_in(client, logto)
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict["NAME"] = str(tmp_path / "not-migrated.sqlite3")
+    try:
+        assert client.get("/profile").status_code == 503
+        assert client.get("/healthz").status_code == 503
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+    assert "django_session" in caplog.text  # `manage.py migrate` has not made it
+
+
 @pytest.mark.parametrize(
     ("url", "name"),
     [

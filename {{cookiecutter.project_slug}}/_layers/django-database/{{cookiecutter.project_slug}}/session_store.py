@@ -6,6 +6,7 @@ reaching the database becomes SessionStoreUnavailable, which the app answers wit
 (the stock engine would turn a failed save into "session deleted meanwhile", a 400).
 """
 
+import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,11 +16,13 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from .errors import SessionStoreUnavailable
 from .session_engine import SlidingSession
+
+logger = logging.getLogger(__name__)
 
 CLEANUP_INTERVAL = 60 * 60  # seconds between two deletions of expired rows by this process
 
@@ -30,7 +33,10 @@ _next_cleanup = 0.0
 def reaching_database() -> Iterator[None]:
     try:
         yield
-    except (OperationalError, InterfaceError) as error:
+    except DatabaseError as error:
+        # Visitors only learn that the store is out of reach; the log says why. A missing
+        # table means that `python manage.py migrate` has not run on this database.
+        logger.warning("The session database failed: %s", error)
         raise SessionStoreUnavailable("database") from error
 
 
