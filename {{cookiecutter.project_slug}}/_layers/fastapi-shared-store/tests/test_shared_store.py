@@ -10,7 +10,7 @@ from .oidc_provider import OidcProvider
 from .servers import app_server
 
 
-def test_two_app_processes_share_the_session(
+def test_two_app_processes_share_the_session_and_its_logout(
     provider: OidcProvider, store_settings: dict[str, Any]
 ) -> None:
     first_port, second_port = closed_port(), closed_port()
@@ -34,4 +34,11 @@ def test_two_app_processes_share_the_session(
 
         signed_out = second.post("/sign-out", data={"csrf_token": csrf_token(first)})
         assert signed_out.status_code == 303
+        assert first.get("/profile").headers["location"] == "/sign-in"
+
+        # Logto's back-channel logout may reach either process; it ends the session for both.
+        assert sign_in(first, provider, sub="alice").status_code == 303
+        assert first.get("/profile").status_code == 200
+        token = provider.logout_token(shared["logto_app_id"], sub="alice")
+        assert second.post("/backchannel-logout", data={"logout_token": token}).status_code == 200
         assert first.get("/profile").headers["location"] == "/sign-in"
