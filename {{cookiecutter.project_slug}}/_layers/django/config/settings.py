@@ -89,7 +89,8 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        # The pages need no context processor (Django adds the CSRF token's by itself).
+        "OPTIONS": {"context_processors": []},
     }
 ]
 
