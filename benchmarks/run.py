@@ -16,6 +16,7 @@ and writes JSON (benchmarks/results/latest.json). benchmarks/README.md explains 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -28,6 +29,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -195,9 +197,38 @@ def serving_pid(pid: int) -> int:
 # --- baking and serving ------------------------------------------------------------------
 
 
-def bake(framework: str, backend: str, into: Path) -> Path:
+def git(*args: str) -> str:
+    result = subprocess.run(
+        ["git", "-C", str(TEMPLATE), *args], capture_output=True, check=True, timeout=60
+    )
+    return result.stdout.decode(errors="replace").strip()
+
+
+def template_at(commit: str | None, workdir: Path) -> tuple[Path, dict[str, Any]]:
+    """The template to bake: this checkout as it is, or the files of one commit."""
+    if commit is None:
+        changes = git("status", "--porcelain", "--", "{{cookiecutter.project_slug}}", "hooks")
+        return TEMPLATE, {
+            "source": "working tree",
+            "head": git("rev-parse", "--short", "HEAD"),
+            "uncommitted_changes": bool(changes),
+        }
+    sha = git("rev-parse", "--verify", f"{commit}^{{commit}}")
+    archive = subprocess.run(
+        ["git", "-C", str(TEMPLATE), "archive", "--format=tar", sha],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    exported = workdir / "template"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(exported, filter="data")
+    return exported, {"source": "commit", "head": sha[:12], "uncommitted_changes": False}
+
+
+def bake(framework: str, backend: str, into: Path, template: Path) -> Path:
     project = cookiecutter(
-        str(TEMPLATE),
+        str(template),
         no_input=True,
         output_dir=str(into),
         extra_context={
@@ -1168,7 +1199,8 @@ def update_readme(report: dict[str, Any]) -> None:
     settings = report["settings"]
     block = (
         f"{TABLE_START}\n"
-        f"Run of {report['finished_at']} ({report['mode']}: {settings['seconds']:g} s × "
+        f"Run of {report['finished_at']}, template at {report['template']['head']} "
+        f"({report['template']['source']}) ({report['mode']}: {settings['seconds']:g} s × "
         f"{settings['rounds']} interleaved rounds per target, wrk -t1 -c{CONNECTIONS}; "
         f"load average before the run {report['machine']['load_average_before']}). "
         f"{report['note']}\n\n{table(report['cases'])}\n\n{details(report['cases'])}\n{TABLE_END}"
@@ -1198,6 +1230,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     parser.add_argument("--profile", action="store_true", help="py-spy the signed-in page")
     parser.add_argument("--update-readme", action="store_true", help="put the table in README")
+    parser.add_argument(
+        "--commit", help="bake the template as of this commit (default: the working tree)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the projects and logs")
     parser.add_argument("--note", default="", help="said above the table (e.g. a busy machine)")
     parser.add_argument(
@@ -1252,6 +1287,8 @@ def main(argv: list[str] | None = None) -> int:
     processes = Processes()
     try:
         with work_directory(args.keep) as workdir:
+            template, report["template"] = template_at(args.commit, workdir)
+            print(f"template: {report['template']}", flush=True)
             provider: Provider | None = None
             for framework in frameworks:
                 cases = [Case(framework, backend) for backend in backends]
@@ -1262,7 +1299,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"== {case.name}", flush=True)
                     log = workdir / f"{case.name}-setup.log"
                     try:
-                        project = bake(framework, case.backend, workdir / "projects")
+                        project = bake(framework, case.backend, workdir / "projects", template)
                         uv_sync(project, log)
                         if provider is None:
                             provider = start_provider(processes, project, workdir)
