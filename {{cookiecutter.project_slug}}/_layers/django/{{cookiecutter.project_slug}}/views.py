@@ -47,8 +47,8 @@ def index(request: HttpRequest) -> HttpResponse:
     # A plain view, unlike the others: every visit comes here, and the session alone says
     # who is signed in. Only an expired ID token needs Logto, to refresh it.
     user = session_user(request.session)
-    if user is None and (client := session_client(request)).getRefreshToken() is not None:
-        user = async_to_sync(signed_in_user)(request, client)
+    if user is None and SessionStorage(request.session).get("refreshToken") is not None:
+        user = async_to_sync(signed_in_user)(request, session_client(request))
     return render(request, "{{ cookiecutter.project_slug }}/index.html", {"user": user})
 
 
