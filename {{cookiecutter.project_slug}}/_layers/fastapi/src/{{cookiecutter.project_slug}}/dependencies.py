@@ -1,6 +1,7 @@
 """Request dependencies: the settings, the session (loaded only when needed), the Logto client."""
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -42,12 +43,14 @@ async def session_if_cookie(request: Request) -> Session | None:
 SessionDep = Annotated[Session, Depends(request_session)]
 
 
+@cache
+def logto_config(endpoint: str, app_id: str, app_secret: str) -> LogtoConfig:
+    """Made once, not per request: it is a pydantic model, validated as it is made."""
+    return LogtoConfig(endpoint=endpoint, appId=app_id, appSecret=app_secret or None)
+
+
 def logto_client_for(settings: Settings, session: Session) -> AppLogtoClient:
-    config = LogtoConfig(
-        endpoint=settings.logto_endpoint,
-        appId=settings.logto_app_id,
-        appSecret=settings.logto_app_secret or None,
-    )
+    config = logto_config(settings.logto_endpoint, settings.logto_app_id, settings.logto_app_secret)
     return AppLogtoClient(config, storage=SessionStorage(session))
 
 

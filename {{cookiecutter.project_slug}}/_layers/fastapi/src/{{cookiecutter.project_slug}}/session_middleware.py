@@ -2,7 +2,8 @@
 
 The cookie holds only a random session id. A request loads its session from the store only
 when it asks for it (`AppSession.load`), so an anonymous page touches no store and sets no
-cookie. As the response starts, the session is saved only when its content changed; an
+cookie. As the response starts, the session is saved only when it was changed (as with
+Flask's session, a value changed in place does not count: assign it again); an
 unchanged session only has its expiry pushed back, and only once a tenth of its lifetime
 has passed since the last time (SLIDE_AFTER), so that a signed-in page view usually costs
 one read and no write. An emptied session is deleted and its cookie expired.
@@ -21,7 +22,39 @@ from .session_store import AppSessionStore
 SCOPE_KEY = "app_session"
 SLIDE_AFTER = 0.1  # of the lifetime: how long an unchanged session keeps its expiry
 
-Session = dict[str, Any]
+
+class Session(dict[str, Any]):
+    """A session's content, which notes whether anything was set or removed since loaded."""
+
+    modified = False
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.modified = True
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.modified = True
+        super().__delitem__(key)
+
+    def clear(self) -> None:
+        self.modified = True
+        super().clear()
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.modified = self.modified or key in self
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.modified = True
+        return super().popitem()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.modified = self.modified or key not in self
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.modified = True
+        super().update(*args, **kwargs)
 
 
 def new_session_id() -> str:
@@ -50,15 +83,17 @@ class AppSession:
             if stored is None:
                 # An id the store does not know (expired, or made up by the client) is never
                 # adopted, or whoever chose it could share the session: a new one is drawn.
-                self.id, self.data = None, {}
+                self.id, self.data = None, Session()
             else:
-                self.data = json.loads(stored.data)
+                self.data = Session(json.loads(stored.data))
                 self._stored, self._expires_in = stored.data, stored.expires_in
         return self.data
 
     async def rotate_id(self) -> str:
         """Give the session a new id, under which it is saved, and delete it under the old one."""
         old_id, self.id, self._stored = self.id, new_session_id(), None
+        if self.data is not None:
+            self.data.modified = True  # to be saved under the new id
         if old_id is not None:
             await self.store.delete(old_id)
         return self.id
@@ -73,6 +108,8 @@ class AppSession:
             self.id = self.id or new_session_id()
             await self.store.save(self.id, data, ttl=self.lifetime)
             self._stored, self._expires_in, self._renewed = data, self.lifetime, True
+        if self.data is not None:
+            self.data.modified = False
 
     async def commit(self) -> bool | None:
         """Bring the store up to date at the end of the request.
@@ -87,8 +124,7 @@ class AppSession:
                 return None
             await self.store.delete(self.id)
             return False
-        data = serialize(self.data)
-        if data != self._stored:
+        if self.data.modified and (data := serialize(self.data)) != self._stored:
             await self._save(data)
         elif not self.lifetime * (1 - SLIDE_AFTER) <= self._expires_in <= self.lifetime + 1:
             # Past a tenth of its lifetime, or stored for longer than SESSION_LIFETIME now
