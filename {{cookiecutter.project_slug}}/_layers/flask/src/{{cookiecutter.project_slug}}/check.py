@@ -1,0 +1,35 @@
+"""Is this deployment ready to sign people in? `uv run python -m {{ cookiecutter.project_slug }}.check`
+
+One line per check; the exit code is 1 when any of them failed, so that a deploy script can
+stop on it.
+"""
+
+import sys
+
+from .app import create_app
+from .environment import SettingsError
+from .selfcheck import Check, logto_checks, report
+from .sessions import STORE_KIND
+from .settings import Settings
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+        settings.check()
+    except SettingsError as error:
+        return report([Check("settings", False, str(error))])
+    checks = logto_checks(
+        settings.logto_endpoint,
+        settings.logto_app_id,
+        settings.logto_app_secret,
+        settings.base_url,
+    )
+    store_is_up = create_app(settings).session_interface.is_up()  # type: ignore[attr-defined]
+    state = "reachable" if store_is_up else "unreachable"
+    checks.append(Check("session store", store_is_up, f"{STORE_KIND}: {state}"))
+    return report(checks)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
