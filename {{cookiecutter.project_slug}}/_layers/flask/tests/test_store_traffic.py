@@ -119,7 +119,7 @@ def test_a_page_view_decodes_no_jwt(
     assert decodes == []
 
 
-def test_the_jwks_is_fetched_once_per_process(
+def test_the_jwks_is_not_fetched_again_every_five_minutes(
     app: Flask, provider: OidcProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sign_in(app.test_client(), provider, sub="alice")  # the JWKS is fetched by now
@@ -133,7 +133,8 @@ def test_the_jwks_is_fetched_once_per_process(
     monkeypatch.setattr(PyJWKClient, "fetch_data", counting_fetch)
     cache = logto_client._oidc_cores[provider.endpoint].jwksClient.jwk_set_cache
     assert cache is not None and cache.jwk_set_with_timestamp is not None
-    # Fetched ten minutes ago, as far as the cache can tell: past PyJWKClient's 5 minutes.
+    # Fetched ten minutes ago, as far as the cache can tell: past PyJWKClient's default
+    # lifespan (5 minutes), well within the app's.
     cache.jwk_set_with_timestamp.timestamp -= 600
     sign_in(app.test_client(), provider, sub="bob")
     assert fetches == []

@@ -62,17 +62,19 @@ class DatabaseSessionInterface(StoreSessionInterface):
 
     def run(self, operation: Callable[[Connection], T]) -> T:
         """Run `operation` on a pooled connection, retrying once if the database dropped it."""
-        for attempt in (1, 2):
-            try:
-                with self.engine.connect() as connection:
-                    self.create_table(connection)
-                    return operation(connection)
-            except DBAPIError as error:
-                # A connection the database closed (say, it restarted) is found out only
-                # when used; SQLAlchemy then empties the pool, and a retry reconnects.
-                if attempt == 2 or not error.connection_invalidated:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self.run_once(operation)
+        except DBAPIError as error:
+            # A connection the database closed (say, it restarted) is found out only when
+            # used; SQLAlchemy then empties the pool, and the retry connects afresh.
+            if not error.connection_invalidated:
+                raise
+        return self.run_once(operation)
+
+    def run_once(self, operation: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as connection:
+            self.create_table(connection)
+            return operation(connection)
 
     def create_table(self, connection: Connection) -> None:
         if not self.table_created:

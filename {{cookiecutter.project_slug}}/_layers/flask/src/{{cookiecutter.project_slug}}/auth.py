@@ -18,11 +18,10 @@ from weakref import WeakValueDictionary
 
 from flask import current_app, request, session
 from logto import IdTokenClaims, LogtoConfig, LogtoException
-from logto.OidcCore import OidcCore
 from werkzeug.wrappers import Response
 
 from .errors import LogtoNotConfiguredError
-from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, oidc_core
+from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
 from .session_interface import SIGN_IN_KEY
 from .session_storage import SessionStorage
 from .settings import Settings
@@ -46,24 +45,7 @@ def require_logto_settings() -> None:
         raise LogtoNotConfiguredError(missing)
 
 
-async def provider_core(endpoint: str) -> OidcCore:
-    """Logto's discovery document and JWKS client, and the JWKS too, once per process.
-
-    PyJWKClient fetches the JWKS again every 5 minutes; kept for the process instead, it is
-    still fetched again when a token names a key it lacks (Logto rotated its keys).
-    """
-    core = await oidc_core(endpoint)
-    if core.jwksClient.jwk_set_cache is not None:
-        core.jwksClient.jwk_set_cache.lifespan = -1  # PyJWT's "never expires"
-    return core
-
-
-class FlaskLogtoClient(AppLogtoClient):
-    async def getOidcCore(self) -> OidcCore:  # noqa: N802 (the SDK's name)
-        return await provider_core(self.config.endpoint)
-
-
-def logto_client() -> FlaskLogtoClient:
+def logto_client() -> AppLogtoClient:
     """A Logto client for this request; the SDK keeps its state in the request's session."""
     settings = current_settings()
     config = LogtoConfig(
@@ -71,7 +53,7 @@ def logto_client() -> FlaskLogtoClient:
         appId=settings.logto_app_id,
         appSecret=settings.logto_app_secret,
     )
-    return FlaskLogtoClient(config, storage=SessionStorage(session))
+    return AppLogtoClient(config, storage=SessionStorage(session))
 
 
 @contextmanager

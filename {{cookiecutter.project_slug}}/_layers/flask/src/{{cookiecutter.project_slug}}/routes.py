@@ -23,7 +23,6 @@ from .auth import (
     keep_id_token_claims,
     keep_sign_in,
     logto_client,
-    provider_core,
     require_logto_settings,
     run_async,
     talking_to_logto,
@@ -31,7 +30,7 @@ from .auth import (
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
 from .csrf import csrf_token, csrf_token_is_valid, new_csrf_token
 from .errors import SignInFailedError
-from .logto_client import LogtoUnreachableError
+from .logto_client import LogtoUnreachableError, oidc_core
 from .redirects import safe_next_path
 from .sessions import STORE_KIND
 
@@ -131,7 +130,7 @@ def backchannel_logout() -> tuple[Response, int]:
     if not token:
         return logout_error("invalid_request", "logout_token is missing")
     try:
-        core = run_async(provider_core)(settings.logto_endpoint)
+        core = run_async(oidc_core)(settings.logto_endpoint)
         logout = validate_logout_token(token, core, settings.logto_app_id)
     except LogtoUnreachableError:
         return logout_error("temporarily_unavailable", "Logto is unreachable", 503)

@@ -3,18 +3,14 @@
 from pathlib import Path
 
 import httpx
-import pytest
 
 from {{ cookiecutter.project_slug }}.sessions import STORE_KIND
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from . import store as test_store
 from .conftest import SECRET, make_app, sign_in
 from .oidc_provider import OidcProvider
 from .servers import free_port, serving_app
-
-if STORE_KIND == "memory":
-    pytest.skip("an in-process store is neither down nor shared", allow_module_level=True)
+from .store import own_store, unreachable_store
 
 
 def assert_store_unavailable_page(response) -> None:
@@ -25,7 +21,7 @@ def assert_store_unavailable_page(response) -> None:
 
 
 def test_store_down_is_a_503_and_health_says_so(settings: Settings) -> None:
-    client = make_app(settings, **test_store.unreachable_store(free_port())).test_client()
+    client = make_app(settings, **unreachable_store(free_port())).test_client()
     assert client.get("/").status_code == 200  # an anonymous visit needs no session
     health = client.get("/healthz")
     assert health.status_code == 503
@@ -38,7 +34,7 @@ def test_store_down_is_a_503_and_health_says_so(settings: Settings) -> None:
 def test_app_recovers_when_the_store_is_back(
     settings: Settings, provider: OidcProvider, tmp_path: Path
 ) -> None:
-    store, store_settings = test_store.own_store(free_port(), tmp_path)
+    store, store_settings = own_store(free_port(), tmp_path)
     store.start()
     try:
         app = make_app(settings, **store_settings)
