@@ -2,8 +2,8 @@
 
 The ID token's claims are kept in the session when the SDK has verified the token (at
 sign-in and refresh), so a request reads them without decoding a JWT. They count only
-until the token's `exp`. When it has and the session holds a
-refresh token, the SDK's `getAccessToken()` refreshes, which stores a new ID token too.
+until the token's `exp`. Once that has passed and the session holds a refresh token, the
+SDK's `getAccessToken()` refreshes, which stores a new ID token too.
 Logto may rotate refresh tokens, so two requests of one session must not both refresh with
 the same one: refreshes are serialised per session (within this process), and a request
 that waited re-reads the session the other one saved.
