@@ -32,7 +32,7 @@ def baked(cookies_session):
         if (framework, backend) not in projects:
             result = cookies_session.bake(
                 extra_context={
-                    "project_name": f"Demo {framework} {backend}",
+                    "project_name": f"App {framework} {backend}",  # sorts before `config`
                     "framework": framework,
                     "session_backend": backend,
                 }

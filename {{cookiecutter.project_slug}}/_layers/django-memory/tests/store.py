@@ -44,3 +44,8 @@ def store_traffic() -> Iterator[Traffic]:
     finally:
         for name, original in originals.items():
             setattr(LocMemCache, name, original)
+
+
+def app_env() -> dict[str, str]:
+    """The environment that points an app process at this run's sessions: none for memory."""
+    return {}

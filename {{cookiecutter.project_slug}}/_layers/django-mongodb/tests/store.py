@@ -21,7 +21,7 @@ from pymongo import MongoClient, monitoring
 from pymongo.collection import Collection
 from pymongo.errors import PyMongoError
 
-from config import sessions
+import config.sessions
 from {{ cookiecutter.project_slug }}.session_store import mongo_client
 
 from .servers import PROJECT_DIR, free_port
@@ -65,7 +65,10 @@ def configured_url() -> str | None:
 
 def store_at(url: str) -> dict[str, Any]:
     """The app's session store settings, at the MongoDB at `url`, with this run's key prefix."""
-    return {**sessions.store(lifetime=settings.SESSION_LIFETIME, key_prefix=KEY_PREFIX), "URL": url}
+    return {
+        **config.sessions.store(lifetime=settings.SESSION_LIFETIME, key_prefix=KEY_PREFIX),
+        "URL": url,
+    }
 
 
 @contextmanager

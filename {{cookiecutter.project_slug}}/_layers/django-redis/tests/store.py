@@ -15,7 +15,7 @@ import redis
 from django.conf import settings
 from django.test import override_settings
 
-from config import sessions
+import config.sessions
 from {{ cookiecutter.project_slug }}.session_store import EXTEND, script
 
 from .traffic import Traffic
@@ -40,7 +40,7 @@ def sessions_redis() -> redis.Redis:
 @pytest.fixture(scope="session", autouse=True)
 def session_store() -> Iterator[None]:
     """Sessions go to the Redis at REDIS_URL under a key prefix of this test run."""
-    store = sessions.store(lifetime=settings.SESSION_LIFETIME, key_prefix=KEY_PREFIX)
+    store = config.sessions.store(lifetime=settings.SESSION_LIFETIME, key_prefix=KEY_PREFIX)
     with override_settings(SESSION_KEY_PREFIX=KEY_PREFIX, SESSION_STORE=store):
         yield
         if keys := sessions_redis().keys(KEY_PREFIX + "*"):
@@ -54,7 +54,7 @@ def stored_session_count() -> int:
 def use_redis(settings: Any, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     """Point the app's session store at the Redis at `url`."""
     monkeypatch.setenv("REDIS_URL", url)
-    settings.SESSION_STORE = sessions.store(lifetime=60, key_prefix=KEY_PREFIX)
+    settings.SESSION_STORE = config.sessions.store(lifetime=60, key_prefix=KEY_PREFIX)
 
 
 @contextmanager
