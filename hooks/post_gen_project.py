@@ -60,10 +60,13 @@ def main() -> None:
     slug, framework = ANSWERS["project_slug"], ANSWERS["framework"]
     lay_out(project, framework, ANSWERS["session_backend"], slug)
     write_env(project)
+    run = RUN_COMMANDS[framework].format(slug=slug)
+    if framework == "django" and ANSWERS["session_backend"] == "database":
+        run = f"uv run python manage.py migrate && {run}"
     print(
         f"\nCreated {project.name}/ ({framework}, {ANSWERS['session_backend']} sessions).\n"
         f"  cd {project.name}\n"
-        f"  {RUN_COMMANDS[framework].format(slug=slug)}   # http://127.0.0.1:8000\n"
+        f"  {run}   # http://127.0.0.1:8000\n"
         "  uv run pytest\n"
         "Sign-in needs LOGTO_ENDPOINT, LOGTO_APP_ID and LOGTO_APP_SECRET in .env;"
         " README.md says how.\n"
