@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from .auth import logto_config
 from .errors import register_error_pages
 from .routes import blueprint
 from .sessions import init_sessions
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app = Flask(__name__)
     app.extensions["settings"] = settings
+    app.extensions["logto_config"] = logto_config(settings)
     app.config.update(
         SECRET_KEY=settings.session_secret or development_secret(),
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime),

@@ -45,15 +45,18 @@ def require_logto_settings() -> None:
         raise LogtoNotConfiguredError(missing)
 
 
-def logto_client() -> AppLogtoClient:
-    """A Logto client for this request; the SDK keeps its state in the request's session."""
-    settings = current_settings()
-    config = LogtoConfig(
+def logto_config(settings: Settings) -> LogtoConfig:
+    """The app's Logto configuration; `create_app` makes it once, not once per request."""
+    return LogtoConfig(
         endpoint=settings.logto_endpoint,
         appId=settings.logto_app_id,
         appSecret=settings.logto_app_secret,
     )
-    return AppLogtoClient(config, storage=SessionStorage(session))
+
+
+def logto_client() -> AppLogtoClient:
+    """A Logto client for this request; the SDK keeps its state in the request's session."""
+    return AppLogtoClient(current_app.extensions["logto_config"], storage=SessionStorage(session))
 
 
 @contextmanager
