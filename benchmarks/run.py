@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import os
 import re
@@ -36,6 +37,7 @@ import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,7 +88,7 @@ REDIS_WRITES = {
 }
 MEMORY_STORE_NOTE = (
     "not measurable from outside the process; see the app's store "
-    "(Flask: cachelib SimpleCache, FastAPI: the bounded dict store, Django: LocMemCache)"
+    "(Flask and FastAPI: a bounded dict of their own, Django: LocMemCache)"
 )
 
 
@@ -98,12 +100,28 @@ class Mode:
     counted_requests: int  # sequential requests counted for store traffic
     anonymous_requests: int  # anonymous requests of the memory check
     profile_page: bool  # also load /profile (calls userinfo) once
+    bounded_sign_ins: int  # memory backend: sign-ins against a store bounded to memory_bound
+    memory_bound: int  # SESSION_MEMORY_MAX_ENTRIES for those sign-ins
 
 
 QUICK = Mode(seconds=1, rounds=1, sign_ins=2, counted_requests=20, anonymous_requests=2000,
-             profile_page=False)  # fmt: skip
+             profile_page=False, bounded_sign_ins=60, memory_bound=20)  # fmt: skip
 FULL = Mode(seconds=5, rounds=3, sign_ins=10, counted_requests=200, anonymous_requests=10_000,
-            profile_page=True)  # fmt: skip
+            profile_page=True, bounded_sign_ins=10_000, memory_bound=1_000)  # fmt: skip
+
+
+def http_client(**options: Any) -> httpx.Client:
+    """A client for this script's requests: every URL here is plain http on 127.0.0.1.
+
+    Certificates are never needed, and loading them costs each new client ~30 ms, which
+    would have the sign-ins measure httpx rather than the apps.
+    """
+    return httpx.Client(verify=False, trust_env=False, timeout=30, **options)
+
+
+def http_get(url: str, cookie: str | None = None) -> httpx.Response:
+    with http_client() as client:
+        return client.get(url, headers={"Cookie": cookie} if cookie else None)
 
 
 class BenchmarkError(Exception):
@@ -334,7 +352,7 @@ def start_server(
         if process.poll() is not None:
             raise BenchmarkError(f"{name} exited with {process.returncode}:\n{tail(log)}")
         with suppress(httpx.HTTPError):
-            if httpx.get(url + ready_path, timeout=2).status_code < 500:
+            if http_get(url + ready_path).status_code < 500:
                 return Server(name, url, process, pinned, log)
         time.sleep(0.2)
     raise BenchmarkError(f"{name} did not answer {ready_path} within 60 s:\n{tail(log)}")
@@ -391,11 +409,12 @@ def start_provider(processes: Processes, project: Path, workdir: Path) -> Provid
 
 def sign_in(app_url: str, provider: Provider) -> str:
     """The real flow: /sign-in, the provider's form, /callback; returns the Cookie header."""
-    with httpx.Client(base_url=app_url, follow_redirects=False, timeout=30) as browser:
+    with http_client(base_url=app_url) as browser:
         started = browser.get("/sign-in")
         if started.status_code not in (302, 303, 307):
             raise BenchmarkError(f"/sign-in answered {started.status_code}: {started.text[:300]}")
-        authorized = httpx.post(started.headers["location"], data={"sub": USER_SUB}, timeout=30)
+        with http_client() as provider_form:
+            authorized = provider_form.post(started.headers["location"], data={"sub": USER_SUB})
         if authorized.status_code != 302:
             raise BenchmarkError(f"the provider answered {authorized.status_code}")
         finished = browser.get(authorized.headers["location"])
@@ -404,10 +423,16 @@ def sign_in(app_url: str, provider: Provider) -> str:
                 f"/callback answered {finished.status_code}: {finished.text[:300]}"
             )
         cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies.jar)
-    page = httpx.get(app_url + "/", headers={"Cookie": cookie}, timeout=30)
-    if USER_NAME not in page.text and USER_SUB not in page.text:
+    if not signed_in_with(app_url, cookie):
+        page = http_get(app_url + "/", cookie)
         raise BenchmarkError(f"signed-in / does not show who is signed in:\n{page.text[:500]}")
     return cookie
+
+
+def signed_in_with(app_url: str, cookie: str) -> bool:
+    """Whether the app's `/` shows the benchmark's user to the browser with `cookie`."""
+    page = http_get(app_url + "/", cookie)
+    return page.status_code == 200 and (USER_NAME in page.text or USER_SUB in page.text)
 
 
 # --- stores ------------------------------------------------------------------------------
@@ -836,7 +861,7 @@ def count_requests(
     headers = {"Cookie": cookie} if cookie else {}
     statuses: Counter[int] = Counter()
     set_cookies = 0
-    with store.counting() as traffic, httpx.Client(timeout=30) as client:
+    with store.counting() as traffic, http_client() as client:
         for _ in range(requests):
             response = client.get(url, headers=headers)
             client.cookies.clear()
@@ -1005,13 +1030,17 @@ def run_case(
         )
         argv = bind_to(dockerfile_command(project), port)
         argv[0] = str(project / ".venv" / "bin" / argv[0])
-        app = start_server(
-            processes, f"{case.name} app", argv, cwd=project, env=env, port=port,
-            log=workdir / f"{case.name}-app.log", ready_path="/healthz",
-        )  # fmt: skip
+
+        def start_app(log_name: str, **extra_env: str) -> Server:
+            return start_server(
+                processes, f"{case.name} app", argv, cwd=project, env=env | extra_env,
+                port=port, log=workdir / f"{case.name}-{log_name}.log", ready_path="/healthz",
+            )  # fmt: skip
+
+        app = start_app("app")
         result["server_command"] = shlex.join(app.argv)
         for _ in range(100):  # warm up: imports, templates, the first store connection
-            httpx.get(app.url + "/", timeout=30)
+            http_get(app.url + "/")
 
         result["anonymous_memory"] = anonymous_memory_check(app, store, mode.anonymous_requests)
 
@@ -1025,7 +1054,7 @@ def run_case(
             "note": "the first sign-in of a fresh app process; `authorize` is the browser's form",
             "requests": dict(Counter(provider_kind(path) for path in paths)),
         }
-        signed_in_page = httpx.get(app.url + "/", headers={"Cookie": cookie}, timeout=30)
+        signed_in_page = http_get(app.url + "/", cookie)
         result["signed_in_sets_cookie"] = "set-cookie" in signed_in_page.headers
 
         loads: dict[str, list[Load]] = {"bare": [], "anonymous": [], "signed_in": []}
@@ -1079,6 +1108,12 @@ def run_case(
                 )
                 for route, route_cookie in (("anonymous", None), ("signed_in", cookie))
             }
+        if case.backend == "memory":
+            # A fresh process whose store holds fewer sessions than there will be sign-ins.
+            processes.stop(app.process)
+            bound = mode.memory_bound
+            app = start_app("bounded-app", SESSION_MEMORY_MAX_ENTRIES=str(bound))
+            result["memory_bound"] = memory_bound_check(app, provider, mode.bounded_sign_ins, bound)
         result["status"] = "ok"
     except (BenchmarkError, httpx.HTTPError, OSError, subprocess.SubprocessError) as error:
         result["status"] = "failed"
@@ -1090,6 +1125,41 @@ def run_case(
         for process in reversed(list(processes.running)):  # the app and its store
             if process not in already_running:
                 processes.stop(process)
+
+
+def memory_bound_check(
+    server: Server, provider: Provider, sign_ins: int, bound: int, threads: int = 8
+) -> dict[str, Any]:
+    """`sign_ins` real sign-ins against a memory store that keeps `bound` sessions: how many
+    stay signed in (at most `bound`, and the newest), and the worker's RSS as they pile up."""
+    pid = server.worker_pid
+    cookies: list[str] = []  # in the order the sign-ins started, 8 at a time
+    rss_kib_after: dict[str, int] = {"0": rss_kib(pid)}
+    started = time.monotonic()
+    quarters = [round(sign_ins * share / 4) for share in range(5)]
+    with ThreadPoolExecutor(threads) as pool:
+        for done_before, done_after in itertools.pairwise(quarters):
+            batch = range(done_after - done_before)
+            cookies += pool.map(lambda _: sign_in(server.url, provider), batch)
+            rss_kib_after[str(done_after)] = rss_kib(pid)
+    seconds = time.monotonic() - started
+    if server.worker_pid != pid:
+        raise BenchmarkError(f"the worker was replaced during the sign-ins:\n{tail(server.log)}")
+    signed_in = [signed_in_with(server.url, cookie) for cookie in cookies]
+    sample = min(bound // 4, 50)  # newest and oldest sign-ins to look at
+    newest_kept = all(signed_in[-sample:])
+    oldest_evicted = not any(signed_in[:sample])
+    still_signed_in = sum(signed_in)
+    return {
+        "sign_ins": len(cookies),
+        "bound": bound,
+        "sign_ins_per_second": round(len(cookies) / seconds, 1),
+        "still_signed_in": still_signed_in,
+        "newest_kept": newest_kept,
+        "oldest_evicted": oldest_evicted,
+        "rss_kib_after_sign_ins": rss_kib_after,
+        "hold": still_signed_in <= bound and newest_kept and oldest_evicted,
+    }
 
 
 def anonymous_checks(result: dict[str, Any]) -> dict[str, Any]:
@@ -1189,6 +1259,24 @@ def details(results: list[dict[str, Any]]) -> str:
             f"| {result['framework']} {result['backend']} | {sign_ins['sign_ins']} sign-ins: "
             f"{provider} | {traffic['requests']} requests: {store} | {per_page:.2f} |"
         )
+    bounded = [result for result in results if "memory_bound" in result]
+    if bounded:
+        rows += [
+            "",
+            "| case | sign-ins, store bound (`SESSION_MEMORY_MAX_ENTRIES`) | still signed in "
+            "| newest kept, oldest evicted | worker RSS after 0 / ¼ / ½ / ¾ / all sign-ins |",
+            "|---|---|---|---|---|",
+        ]
+    for result in bounded:
+        check = result["memory_bound"]
+        rss = " / ".join(f"{kib / 1024:.1f}" for kib in check["rss_kib_after_sign_ins"].values())
+        rows.append(
+            f"| {result['framework']} {result['backend']} | {check['sign_ins']}, "
+            f"{check['bound']} | {check['still_signed_in']} "
+            f"| {'yes' if check['newest_kept'] else 'NO'}, "
+            f"{'yes' if check['oldest_evicted'] else 'NO'} ({'ok' if check['hold'] else 'FAIL'}) "
+            f"| {rss} MiB |"
+        )
     return "\n".join(rows)
 
 
@@ -1252,6 +1340,8 @@ def main(argv: list[str] | None = None) -> int:
             counted_requests=mode.counted_requests,
             anonymous_requests=mode.anonymous_requests,
             profile_page=mode.profile_page,
+            bounded_sign_ins=mode.bounded_sign_ins,
+            memory_bound=mode.memory_bound,
         )
     frameworks = args.frameworks or (["flask"] if args.quick else list(FRAMEWORKS))
     backends = args.backends or (["memory"] if args.quick else list(DEFAULT_BACKENDS))
@@ -1276,6 +1366,8 @@ def main(argv: list[str] | None = None) -> int:
             "sign_ins": mode.sign_ins,
             "counted_requests": mode.counted_requests,
             "anonymous_requests": mode.anonymous_requests,
+            "bounded_sign_ins": mode.bounded_sign_ins,
+            "memory_bound": mode.memory_bound,
         },
         "machine": {"cpus": os.cpu_count(), "load_average_before": load_average()},
         "budgets": {

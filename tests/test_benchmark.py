@@ -67,4 +67,8 @@ def test_quick_run_completes_and_writes_its_json(tmp_path: Path) -> None:
         assert {"store_reads_per_request", "store_writes_per_request", "store_method"} <= set(
             traffic
         )
+    bounded = case["memory_bound"]
+    assert bounded["sign_ins"] == report["settings"]["bounded_sign_ins"]
+    assert bounded["still_signed_in"] <= bounded["bound"] == report["settings"]["memory_bound"]
+    assert bounded["newest_kept"] and bounded["oldest_evicted"], bounded
     assert "| flask memory |" in result.stdout  # the table
