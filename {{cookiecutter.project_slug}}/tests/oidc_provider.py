@@ -89,7 +89,7 @@ def serve(token_lifetime: int) -> None:
     import flask
     import oidc_provider_mock
     from joserfc import jwt
-    from joserfc.jwk import JWKRegistry
+    from joserfc.jwk import JWKRegistry, Key
     from oidc_provider_mock._app import OpenIDCode, RefreshTokenGrant
     from oidc_provider_mock._storage import Client
     from werkzeug.exceptions import NotFound
@@ -98,6 +98,14 @@ def serve(token_lifetime: int) -> None:
 
     lifetime = timedelta(seconds=token_lifetime)
     sign_config = OpenIDCode.get_jwt_config
+    signing_keys: dict[str, Key] = {}
+
+    def signing_key(jwk: dict) -> Key:
+        # Importing an RSA private key checks it, which takes tens of milliseconds; the
+        # mock would import its one key again for every token it signs.
+        if jwk["kid"] not in signing_keys:
+            signing_keys[jwk["kid"]] = JWKRegistry.import_key(jwk)
+        return signing_keys[jwk["kid"]]
 
     def sign_like_logto(self: OpenIDCode, grant: object, client: Client) -> dict:
         # Logto's ID tokens name their key (`kid`), which the SDK's JWKS client needs,
@@ -105,7 +113,8 @@ def serve(token_lifetime: int) -> None:
         # Logto also names the sign-in session (`sid`) when the app requires sessions;
         # here each authorization code starts one.
         config = sign_config(self, grant, client)
-        config |= {"kid": config["key"]["kid"], "aud": client.get_client_id()}
+        key = config["key"]
+        config |= {"key": signing_key(key), "kid": key["kid"], "aud": client.get_client_id()}
         if code := flask.request.form.get("code"):
             config["sid"] = hashlib.sha256(code.encode()).hexdigest()[:32]
         return config
@@ -143,7 +152,7 @@ def serve(token_lifetime: int) -> None:
     @provider.post("/test/sign-logout-token")
     def sign_logout_token() -> str:
         # Logto signs logout tokens with the keys it signs ID tokens with.
-        key = JWKRegistry.import_key(flask.g.oidc_provider_mock_storage.jwk.as_dict(True))
+        key = signing_key(flask.g.oidc_provider_mock_storage.jwk.as_dict(True))
         header = {"alg": "RS256", "kid": key.kid, "typ": "logout+jwt"}
         return jwt.encode(header, flask.request.get_json(), key)
 
