@@ -96,5 +96,5 @@ def store_traffic(app: Flask) -> Iterator[Traffic]:
 
 
 def is_expiry_update(write: str) -> bool:
-    """PEXPIREAT, or HSET of the expiry field alone."""
-    return write in {"PEXPIREAT", "HSET expires_at"}
+    """PEXPIREAT, or SETRANGE of the value's expiry header alone."""
+    return write in {"PEXPIREAT", "SETRANGE"}

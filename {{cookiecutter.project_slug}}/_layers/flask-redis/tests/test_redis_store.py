@@ -33,3 +33,12 @@ def test_sessions_expire_after_session_lifetime(settings: Settings) -> None:
     time.sleep(2.1)  # past the lifetime
     with client.session_transaction() as session:
         assert "visited" not in session
+
+
+def test_a_session_deleted_while_its_expiry_moves_reads_as_none(settings: Settings) -> None:
+    interface = make_app(settings).session_interface
+    store_id = f"{settings.session_key_prefix}deleted-meanwhile"
+    interface.extend(store_id, time.time() + 60, None)  # type: ignore[attr-defined]
+    assert interface.load(store_id) is None  # type: ignore[attr-defined]
+    ttl = redis.Redis.from_url(settings.redis_url).ttl(store_id)
+    assert 0 < ttl <= 60  # and what the move left behind expires

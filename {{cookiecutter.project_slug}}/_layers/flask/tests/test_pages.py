@@ -1,11 +1,16 @@
 """The home page, health, and what the app says when Logto is not set up or not there."""
 
-from flask import Flask
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, template_rendered
 from flask.testing import FlaskClient
+from jinja2 import Template
 
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import make_app
+from .conftest import make_app, sign_in
+from .oidc_provider import OidcProvider
 from .servers import free_port
 from .store import stored_session_ids
 
@@ -16,6 +21,52 @@ def test_home_page_says_hello_and_stores_nothing(app: Flask, client: FlaskClient
     assert "Hello Logto!" in response.text
     assert "Set-Cookie" not in response.headers
     assert stored_session_ids(app) == set()
+
+
+@contextmanager
+def rendered_templates(app: Flask) -> Iterator[list[str]]:
+    """The names of the templates `app` renders meanwhile."""
+    names: list[str] = []
+
+    def note(sender: Flask, template: Template, **extra: object) -> None:
+        names.append(str(template.name))
+
+    with template_rendered.connected_to(note, app):
+        yield names
+
+
+def test_the_anonymous_home_page_is_rendered_once(app: Flask, client: FlaskClient) -> None:
+    with rendered_templates(app) as rendered:
+        first, second = client.get("/"), app.test_client().get("/")
+    assert rendered == ["index.html"]
+    assert first.text == second.text
+    assert "You are not signed in." in second.text
+    assert second.headers["Vary"] == "Cookie"  # the page differs for a signed-in visitor
+
+
+def test_the_anonymous_page_shows_template_edits_while_templates_reload(
+    settings: Settings,
+) -> None:
+    app = make_app(settings)
+    app.config["TEMPLATES_AUTO_RELOAD"] = True  # as in debug mode
+    with rendered_templates(app) as rendered:
+        client = app.test_client()
+        client.get("/")
+        client.get("/")
+    assert rendered == ["index.html", "index.html"]
+
+
+def test_a_signed_in_visitor_never_gets_the_anonymous_page(
+    app: Flask, client: FlaskClient, provider: OidcProvider
+) -> None:
+    assert "You are not signed in." in client.get("/").text  # the anonymous page is kept
+    sign_in(client, provider, sub="alice", name="Alice")
+    with rendered_templates(app) as rendered:
+        home = client.get("/")
+    assert rendered == ["index.html"]
+    assert "signed in as <strong>Alice</strong>" in home.text
+    assert "Sign out" in home.text
+    assert "You are not signed in." in app.test_client().get("/").text
 
 
 def test_health_reports_the_store(client: FlaskClient) -> None:

@@ -52,7 +52,7 @@ def test_anonymous_profile_goes_to_sign_in(client: FlaskClient) -> None:
     assert urlsplit(response.location).path == "/sign-in"
 
 
-@pytest.mark.parametrize("csrf_token", [None, "", "forged", "InRva2VuIg.forged-signature"])
+@pytest.mark.parametrize("csrf_token", [None, "", "forged", "InRva2VuIg.forged-signature", "forgé"])
 def test_sign_out_without_the_csrf_token_is_refused(
     client: FlaskClient, provider: OidcProvider, csrf_token: str | None
 ) -> None:
@@ -70,6 +70,18 @@ def test_csrf_token_of_another_session_is_refused(
     other = app.test_client()
     sign_in(other, provider, sub="bob")
     response = client.post("/sign-out", data={"csrf_token": csrf_token_of(other.get("/"))})
+    assert response.status_code == 403
+    assert "signed in as" in client.get("/").text
+
+
+def test_each_sign_in_gets_a_new_csrf_token(client: FlaskClient, provider: OidcProvider) -> None:
+    sign_in(client, provider, sub="alice")
+    first = csrf_token_of(client.get("/"))
+    assert csrf_token_of(client.get("/")) == first  # the same for the whole session
+    sign_in(client, provider, sub="alice")
+    second = csrf_token_of(client.get("/"))
+    assert second != first
+    response = client.post("/sign-out", data={"csrf_token": first})
     assert response.status_code == 403
     assert "signed in as" in client.get("/").text
 

@@ -1,14 +1,17 @@
 """Server-side sessions in Redis.
 
-Every session is one hash, `SESSION_KEY_PREFIX` + its id, holding `data` and `expires_at`
-(so that one HGETALL says when to push the expiry back), which Redis expires after
-SESSION_LIFETIME without use. A signed-in session is indexed for back-channel logout:
+Every session is one string key, `SESSION_KEY_PREFIX` + its id, which Redis expires after
+SESSION_LIFETIME without use. Its value is the session's expiry (8 bytes, Unix time)
+followed by its data, so that one GET both loads the session and says when to push its
+expiry back; pushing it back is a PEXPIREAT and a SETRANGE of those 8 bytes, never a
+rewrite of the data. A signed-in session is indexed for back-channel logout:
 `<prefix>subject:<sub>` is a hash of the user's session ids (each to its Logto session
 id), `<prefix>provider-session:<sid>` names the session of a Logto session; both expire
 with the newest session they index. A logout token's id is a key until the token expires.
 Redis's connection pool reconnects by itself, so sessions work again once Redis is back.
 """
 
+import struct
 from typing import Any
 
 import redis
@@ -28,6 +31,7 @@ STORE_ERRORS: tuple[type[Exception], ...] = (
 )
 # Fail fast when Redis is down: a quick 503 beats a page that hangs.
 SOCKET_TIMEOUT_SECONDS = 1.0
+EXPIRY = struct.Struct(">d")  # the head of a session's value: its expiry, Unix time
 
 
 def milliseconds(unix_time: float) -> int:
@@ -46,20 +50,18 @@ class RedisSessionInterface(StoreSessionInterface):
         return f"{self.key_prefix}provider-session:{provider_session}"
 
     def load(self, store_id: str) -> Record | None:
-        fields = self.client.hgetall(store_id)
-        if b"data" not in fields:
-            return None
-        data = self.serializer.decode(fields[b"data"])  # type: ignore[union-attr]
-        return Record(data, float(fields[b"expires_at"]))
+        value = self.client.get(store_id)
+        if value is None or len(value) <= EXPIRY.size:
+            return None  # none, or only the expiry of a session deleted while extended
+        (expires_at,) = EXPIRY.unpack_from(value)
+        return Record(self.serializer.decode(value[EXPIRY.size :]), expires_at)  # type: ignore[union-attr]
 
     def save(
         self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
     ) -> None:
+        value = EXPIRY.pack(expires_at) + self.serializer.encode(data)  # type: ignore[union-attr, arg-type]
         with self.client.pipeline() as pipeline:  # one round trip, all or nothing
-            pipeline.hset(
-                store_id,
-                mapping={"data": self.serializer.encode(data), "expires_at": expires_at},  # type: ignore[union-attr, arg-type]
-            )
+            pipeline.set(store_id, value)
             if sign_in is not None and sign_in.subject is not None:
                 session_of = sign_in.provider_session or ""
                 pipeline.hset(self.subject_key(sign_in.subject), store_id, session_of)
@@ -70,7 +72,9 @@ class RedisSessionInterface(StoreSessionInterface):
 
     def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
         with self.client.pipeline() as pipeline:
-            pipeline.hset(store_id, "expires_at", expires_at)
+            # Were the session deleted meanwhile, this leaves an expiring value that has
+            # no data, which reads as no session.
+            pipeline.setrange(store_id, 0, EXPIRY.pack(expires_at))
             self.expire(pipeline, store_id, expires_at, sign_in)
             pipeline.execute()
 

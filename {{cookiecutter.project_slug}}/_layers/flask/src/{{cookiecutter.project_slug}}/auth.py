@@ -13,11 +13,11 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 from weakref import WeakValueDictionary
 
 from flask import current_app, request, session
-from logto import IdTokenClaims, LogtoConfig, LogtoException
+from logto import LogtoConfig, LogtoException
 from werkzeug.wrappers import Response
 
 from .errors import LogtoNotConfiguredError
@@ -31,6 +31,10 @@ T = TypeVar("T")
 
 # The session key of the signed-in user's ID token claims (set at sign-in and refresh).
 CLAIMS_KEY = "id_token_claims"
+
+# ID token claims as the session keeps them: the SDK's `IdTokenClaims`, dumped without
+# the unset ones. Pages read them as they are; validating them again would only cost time.
+Claims = dict[str, Any]
 
 _refresh_locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()
 _refresh_locks_guard = threading.Lock()
@@ -68,12 +72,12 @@ def talking_to_logto() -> Iterator[None]:
         raise LogtoUnreachableError(str(error)) from error
 
 
-def signed_in_claims() -> IdTokenClaims | None:
+def signed_in_claims() -> Claims | None:
     """The claims of the session's ID token while it has not expired, else None."""
     claims = session.get(CLAIMS_KEY)
     if claims is None or claims["exp"] <= time.time():
         return None
-    return IdTokenClaims.model_validate(claims)
+    return claims
 
 
 def keep_id_token_claims(client: AppLogtoClient) -> None:
@@ -97,16 +101,20 @@ def run_async(function: Callable[P, Awaitable[T]]) -> Callable[P, T]:
     return current_app.ensure_sync(function)  # type: ignore[return-value]
 
 
-def current_user(client: AppLogtoClient) -> IdTokenClaims | None:
-    """The signed-in user's ID token claims, refreshed if need be; None when anonymous."""
+def current_user() -> Claims | None:
+    """The signed-in user's ID token claims, refreshed if need be; None when anonymous.
+
+    Only a refresh needs a Logto client: a page view of a signed-in user makes none.
+    """
     if (claims := signed_in_claims()) is not None:
         return claims
-    if client.getRefreshToken() is None:
+    if SessionStorage(session).get("refreshToken") is None:
         return None
     with refresh_lock(session.sid):  # type: ignore[attr-defined]
         reload_session()
         if (claims := signed_in_claims()) is not None:
             return claims  # refreshed by another request while this one waited
+        client = logto_client()
         try:
             with talking_to_logto():
                 run_async(refresh_tokens)(client)

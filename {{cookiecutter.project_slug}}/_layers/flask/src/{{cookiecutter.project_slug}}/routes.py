@@ -14,10 +14,11 @@ from flask import (
     session,
     url_for,
 )
-from logto import IdTokenClaims, LogtoException
+from logto import LogtoException
 from werkzeug.wrappers import Response
 
 from .auth import (
+    Claims,
     current_settings,
     current_user,
     keep_id_token_claims,
@@ -39,14 +40,27 @@ blueprint = Blueprint("pages", __name__)
 NEXT_PATH_KEY = "next_path"  # where to go after the callback, kept through the sign-in
 
 
-def page_context(user: IdTokenClaims | None) -> dict[str, Any]:
+def page_context(user: Claims | None) -> dict[str, Any]:
     return {"user": user, "csrf_token": csrf_token() if user else None}
 
 
 @blueprint.get("/")
 def index() -> str:
-    user = current_user(logto_client())
+    if (user := current_user()) is None:
+        return anonymous_page("index.html")
     return render_template("index.html", **page_context(user))
+
+
+def anonymous_page(template: str) -> str:
+    """`template` as every anonymous visitor sees it: the same page for all of them, so it
+    is rendered once per process. Not while templates reload (debug mode), so that an edit
+    to a template shows at the next request."""
+    pages: dict[str, str] = current_app.extensions.setdefault("anonymous_pages", {})
+    if (page := pages.get(template)) is None:
+        page = render_template(template, **page_context(None))
+        if not current_app.jinja_env.auto_reload:
+            pages[template] = page
+    return page
 
 
 @blueprint.get("/sign-in")
@@ -84,19 +98,18 @@ def callback() -> Response:
 
 @blueprint.get("/profile")
 def profile() -> Response | str:
-    client = logto_client()
-    user = current_user(client)
+    user = current_user()
     if user is None:
         return redirect(url_for(".sign_in", next=request.path))
     try:
         with talking_to_logto():
-            userinfo = run_async(client.fetchUserInfo)().model_dump(exclude_none=True)
+            userinfo = run_async(logto_client().fetchUserInfo)().model_dump(exclude_none=True)
     except (LogtoException, LogtoUnreachableError) as error:
         current_app.logger.warning("Logto's userinfo failed: %s", error)
         userinfo = None
     return render_template(
         "profile.html",
-        claims=user.model_dump(exclude_none=True),
+        claims=user,
         userinfo=userinfo,
         **page_context(user),
     )

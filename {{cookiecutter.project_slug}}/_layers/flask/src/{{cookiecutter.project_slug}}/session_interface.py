@@ -54,8 +54,11 @@ class Record:
 class StoredSession(ServerSideSession):
     """A server-side session and, once stored, when its store lets it expire."""
 
+    sid: str | None  # None until the session is first stored
     expires_at: float | None = None
     stored_sign_in: "SignIn | None" = None  # as the store indexes it
+    # Every session lasts SESSION_LIFETIME: no `_permanent` key to keep in each of them.
+    permanent = True
 
 
 class StoreSessionInterface(ServerSideSessionInterface):
@@ -103,26 +106,30 @@ class StoreSessionInterface(ServerSideSessionInterface):
     # Flask's session interface
 
     def open_session(self, app: Flask, request: Request) -> StoredSession:  # type: ignore[override]
-        sid = request.cookies.get(self.get_cookie_name(app))
+        # Most anonymous visitors send no cookie at all: parsing none would cost more than
+        # the rest of their visit to the session does.
+        cookies = request.cookies if "Cookie" in request.headers else {}
+        sid = cookies.get(self.get_cookie_name(app))
         if sid and (record := self.load(self._get_store_id(sid))) is not None:
             session = self.session_class(record.data, sid=sid)
             session.expires_at = record.expires_at
             session.stored_sign_in = SignIn.of(record.data)
             return session
-        # No cookie, or an id the store does not know: a new id, never the client's.
-        return self.session_class(sid=self._generate_sid(self.sid_length), permanent=True)
+        # No cookie, or an id the store does not know: never the client's id, and none of
+        # its own until it is stored (most such sessions are anonymous page views).
+        return self.session_class()
 
     def save_session(  # type: ignore[override]
         self, app: Flask, session: StoredSession, response: Response
     ) -> None:
         if session.accessed:
-            response.vary.add("Cookie")
-        store_id = self._get_store_id(session.sid)
-        now = time.time()
+            # A plain header: `response.vary` would parse and rewrite the header on every
+            # page view, and HTTP reads several Vary headers as one list.
+            response.headers.add("Vary", "Cookie")
         if not session:
             if session.modified:
                 if session.expires_at is not None:
-                    self.delete(store_id, session.stored_sign_in)
+                    self.delete(self._get_store_id(session.sid), session.stored_sign_in)
                     session.expires_at = session.stored_sign_in = None
                 response.delete_cookie(
                     self.get_cookie_name(app),
@@ -131,7 +138,11 @@ class StoreSessionInterface(ServerSideSessionInterface):
                 )
                 response.vary.add("Cookie")
             return
+        now = time.time()
         if session.modified:
+            if session.sid is None:
+                session.sid = self._generate_sid(self.sid_length)
+            store_id = self._get_store_id(session.sid)
             sign_in = SignIn.of(session)
             if session.stored_sign_in not in {None, sign_in}:
                 self.delete(store_id, session.stored_sign_in)  # signed in as someone else now
@@ -140,7 +151,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
             session.stored_sign_in = sign_in
         elif session.expires_at is not None and self.due_for_extension(session, now):
             session.expires_at = now + self.lifetime
-            self.extend(store_id, session.expires_at, session.stored_sign_in)
+            self.extend(self._get_store_id(session.sid), session.expires_at, session.stored_sign_in)
         else:
             return  # unchanged, and its expiry was pushed back not long ago
         self.set_cookie(app, session, response)
