@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
+from django.middleware.csrf import get_token, rotate_token
 from django.utils.http import url_has_allowed_host_and_scheme
 from logto import LogtoConfig, LogtoException
 
@@ -24,6 +25,8 @@ from .session_storage import KEY_PREFIX, SessionStorage
 Claims = dict[str, Any]
 
 LOGTO_SETTINGS = ("LOGTO_ENDPOINT", "LOGTO_APP_ID", "LOGTO_APP_SECRET")
+# The session key of the sign-out form's CSRF token: [the CSRF secret, the token masking it].
+CSRF_KEY = "csrf"
 LOGTO_DEADLINE = 10.0  # seconds for one call to Logto
 
 # One lock per session with a refresh under way in this process; gone when unused.
@@ -77,6 +80,38 @@ def session_user(session: SessionBase) -> Claims | None:
     """
     claims = session.get(CLAIMS_KEY)
     return claims if claims is not None and claims["exp"] > time.time() else None
+
+
+def display_name(claims: Claims) -> str:
+    # In Python, not the template: a claim that is missing costs the template language
+    # three caught exceptions.
+    return claims.get("name") or claims.get("username") or claims.get("email") or claims["sub"]
+
+
+def new_csrf_token(request: HttpRequest) -> str:
+    """A new CSRF secret (Django's CSRF cookie) and a token for it, kept in the session.
+
+    Called at sign-in, as Django's login() rotates the token, and when the browser has lost
+    the CSRF cookie (or holds another one) since.
+    """
+    rotate_token(request)
+    token = get_token(request)
+    request.session[CSRF_KEY] = [request.META["CSRF_COOKIE"], token]
+    return token
+
+
+def csrf_token(request: HttpRequest) -> str:
+    """The CSRF token of the sign-out form, for the `csrf_token` of a signed-in page.
+
+    Left to Django, the csrf_token tag masks the secret anew for every page (32 draws from
+    the OS's random source) and has the CSRF cookie sent again with every response.
+    CsrfViewMiddleware takes any masking of the secret in the CSRF cookie: the one made at
+    sign-in serves the whole session.
+    """
+    stored = request.session.get(CSRF_KEY)
+    if stored is None or stored[0] != request.META.get("CSRF_COOKIE"):
+        return new_csrf_token(request)
+    return stored[1]
 
 
 def keep_claims(request: HttpRequest, client: AppLogtoClient) -> Claims | None:

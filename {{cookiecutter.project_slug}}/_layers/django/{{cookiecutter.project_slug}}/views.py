@@ -1,24 +1,31 @@
 """Sign-in with Logto: the views that call Logto through the SDK are async."""
 
+import functools
 import logging
 from importlib import import_module
 
 import jwt
 from asgiref.sync import async_to_sync, sync_to_async
 from django.conf import settings
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import rotate_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.autoreload import file_changed
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.vary import vary_on_cookie
 from logto import LogtoException
 
 from . import session_index
 from .auth import (
     callback_url,
+    csrf_token,
+    display_name,
     keep_claims,
     logto_client,
     logto_deadline,
     missing_logto_settings,
+    new_csrf_token,
     safe_next,
     session_client,
     session_user,
@@ -43,13 +50,39 @@ def logto_unreachable(request: HttpRequest) -> HttpResponse:
     )
 
 
+@functools.lru_cache(maxsize=1024)
+def home_page(name: str | None = None, csrf_token: str | None = None) -> str:
+    """The home page as the user `name` sees it (None: an anonymous visitor).
+
+    It depends on nothing else, and neither changes during a session (`csrf_token` is the
+    session's own: auth.csrf_token). So each page is rendered once, for all anonymous
+    visitors or for one session, not on every visit; the 1,024 latest are kept.
+    """
+    # `user` only tells base.html's menu whether someone is signed in.
+    context = {"user": name, "name": name, "csrf_token": csrf_token}
+    return render_to_string("{{ cookiecutter.project_slug }}/index.html", context)
+
+
+@receiver(file_changed, dispatch_uid="{{ cookiecutter.project_slug }}.home_page")
+def template_changed(**kwargs: object) -> None:
+    # runserver's autoreloader takes a template edit without a restart (it empties Django's
+    # template cache): the pages follow it.
+    home_page.cache_clear()
+
+
+@vary_on_cookie  # The page says who is signed in, even where no session was looked at.
 def index(request: HttpRequest) -> HttpResponse:
     # A plain view, unlike the others: every visit comes here, and the session alone says
-    # who is signed in. Only an expired ID token needs Logto, to refresh it.
-    user = session_user(request.session)
-    if user is None and SessionStorage(request.session).get("refreshToken") is not None:
-        user = async_to_sync(signed_in_user)(request, session_client(request))
-    return render(request, "{{ cookiecutter.project_slug }}/index.html", {"user": user})
+    # who is signed in. Only an expired ID token needs Logto, to refresh it. Without a
+    # session cookie, the session is not even looked at.
+    user = None
+    if request.session.session_key is not None:
+        user = session_user(request.session)
+        if user is None and SessionStorage(request.session).get("refreshToken") is not None:
+            user = async_to_sync(signed_in_user)(request, session_client(request))
+    if user is None:
+        return HttpResponse(home_page())
+    return HttpResponse(home_page(display_name(user), csrf_token(request)))
 
 
 async def sign_in(request: HttpRequest) -> HttpResponse:
@@ -93,12 +126,12 @@ async def callback(request: HttpRequest) -> HttpResponse:
         await session_index.aremove(request.session.session_key, earlier)
     if (claims := keep_claims(request, client)) is None:
         return logto_unreachable(request)  # Logto sent an ID token that has expired already.
+    new_csrf_token(request)  # A new CSRF secret with each sign-in, as Django's login() does.
     # A new session id for the signed-in session; the old record is deleted from the store.
     await request.session.acycle_key()
     request.session.modified = False  # Stored whole under the new id just now.
     # Indexed under the new id, so that a back-channel logout from Logto can end it.
     await session_index.aadd(request.session.session_key, claims)
-    rotate_token(request)
     return redirect(next_url)
 
 
@@ -112,6 +145,7 @@ async def profile(request: HttpRequest) -> HttpResponse:
     except (LogtoException, *LOGTO_DOWN):
         userinfo = None
     context = {"user": claims, "claims": claims, "userinfo": userinfo}
+    context["csrf_token"] = csrf_token(request)
     return render(request, "{{ cookiecutter.project_slug }}/profile.html", context)
 
 
