@@ -32,7 +32,7 @@ class SessionStore(CacheSessionStore, SlidingSession):
         if self.session_key is None:
             self.stored_until = None
             return
-        key = self._cache.make_and_validate_key(self.cache_key)
+        key = self._cache.make_key(self.cache_key)  # validated by the load itself
         expires_at = self._cache._expire_info.get(key)  # type: ignore[attr-defined]
         self.stored_until = None if expires_at is None else datetime.fromtimestamp(expires_at, UTC)
 
