@@ -1,7 +1,14 @@
+from typing import Any
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from {{ cookiecutter.project_slug }}.templating import templates
+
 from .conftest import BASE_URL
+from .flow import sign_in
+from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
 
@@ -20,6 +27,43 @@ def test_anonymous_visit_sets_no_cookie_and_stores_no_session(
         response = client.get(path)
         assert "set-cookie" not in response.headers, path
     assert stored_session_ids(app) == before
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The templates rendered, by name."""
+    rendered: list[str] = []
+    render = templates.TemplateResponse
+
+    def counting_render(request: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        rendered.append(name)
+        return render(request, name, *args, **kwargs)
+
+    monkeypatch.setattr(templates, "TemplateResponse", counting_render)
+    return rendered
+
+
+def test_anonymous_home_page_is_rendered_once_for_every_visitor(
+    client: TestClient, renders: list[str]
+) -> None:
+    first = client.get("/")
+    renders.clear()
+    others = [client.get("/") for _ in range(3)]
+    assert renders == []
+    assert all(other.text == first.text for other in others)
+    assert all(other.headers == first.headers for other in others)
+
+
+def test_signed_in_visitor_gets_their_own_home_page_not_the_anonymous_one(
+    client: TestClient, other_client: TestClient, provider: OidcProvider, renders: list[str]
+) -> None:
+    assert "You are not signed in" in other_client.get("/").text
+    sign_in(client, provider, sub="alice", name="Alice")
+    renders.clear()
+    assert "signed in as <strong>Alice</strong>" in client.get("/").text
+    assert renders == ["index.html"]
+    assert "You are not signed in" in other_client.get("/").text
+    assert "Alice" not in other_client.get("/").text
 
 
 def test_unknown_page_is_a_404_page(client: TestClient) -> None:

@@ -56,6 +56,19 @@ def test_sign_out_without_the_right_csrf_token_is_refused(
     assert client.get("/profile").status_code == 200
 
 
+def test_each_sign_in_gets_a_new_csrf_token_that_stays_for_the_session(
+    client: TestClient, provider: OidcProvider
+) -> None:
+    sign_in(client, provider)
+    first = csrf_token(client)
+    assert csrf_token(client) == first  # the same on every page of the session
+    sign_in(client, provider)
+    second = csrf_token(client)
+    assert second != first
+    assert client.post("/sign-out", data={"csrf_token": first}).status_code == 403
+    assert client.post("/sign-out", data={"csrf_token": second}).status_code == 303
+
+
 def test_csrf_token_of_another_session_is_refused(
     client: TestClient, other_client: TestClient, provider: OidcProvider
 ) -> None:

@@ -2,23 +2,22 @@
 
 The claims are kept in the session beside the token they came from, named by its
 signature: a new ID token (sign-in, refresh) has a new signature, so its claims are
-decoded afresh and the old ones are never served for it.
+decoded afresh and the old ones are never served for it. A page gets them as the plain
+dict they are kept as: nothing to decode or validate on a page view.
 """
 
 import time
 from collections.abc import MutableMapping
 from typing import Any
 
-from logto import IdTokenClaims
-
 from .logto_client import AppLogtoClient, signed_in_claims
+
+Claims = dict[str, Any]  # an ID token's claims: `sub`, `exp`, `name`, ...
 
 CLAIMS_KEY = "id_token_claims"  # {"signature": <the ID token's>, "claims": {...}}
 
 
-def current_claims(
-    session: MutableMapping[str, Any], logto: AppLogtoClient
-) -> IdTokenClaims | None:
+def current_claims(session: MutableMapping[str, Any], logto: AppLogtoClient) -> Claims | None:
     """The claims of the session's ID token while it is valid, else None."""
     id_token = logto.getIdToken()
     if id_token is None:
@@ -26,10 +25,10 @@ def current_claims(
     signature = id_token.rpartition(".")[2]
     cached = session.get(CLAIMS_KEY)
     if cached is None or cached["signature"] != signature:
-        claims = signed_in_claims(logto)
-        if claims is not None:
-            session[CLAIMS_KEY] = {"signature": signature, "claims": claims.model_dump()}
+        if (decoded := signed_in_claims(logto)) is None:
+            return None
+        claims = decoded.model_dump()
+        session[CLAIMS_KEY] = {"signature": signature, "claims": claims}
         return claims
-    if cached["claims"]["exp"] <= time.time():
-        return None
-    return IdTokenClaims.model_validate(cached["claims"])
+    claims = cached["claims"]
+    return claims if claims["exp"] > time.time() else None

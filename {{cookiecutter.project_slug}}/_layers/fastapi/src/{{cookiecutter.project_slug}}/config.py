@@ -37,7 +37,7 @@ class Settings(BaseSettings, StoreSettings):
 
     @model_validator(mode="after")
     def _random_secret_in_development(self) -> Self:
-        # Development may run without SESSION_SECRET; CSRF tokens then last as long as the process.
+        # Development may run without SESSION_SECRET: a random one lasts as long as the process.
         if not self.session_secret and self.app_env == "development":
             self.session_secret = secrets.token_urlsafe(MIN_SECRET_LENGTH)
         return self

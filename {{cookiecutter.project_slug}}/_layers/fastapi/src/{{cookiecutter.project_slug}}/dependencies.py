@@ -5,9 +5,9 @@ from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, Request
-from logto import IdTokenClaims, LogtoConfig
+from logto import LogtoConfig
 
-from .claims import current_claims
+from .claims import Claims, current_claims
 from .config import Settings
 from .errors import LogtoNotConfiguredError
 from .logout_index import keep_indexed
@@ -31,13 +31,6 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 async def request_session(request: Request) -> Session:
     """The visitor's session, read from the store (a new, empty one if there is none)."""
     return await app_session(request).load()
-
-
-async def session_if_cookie(request: Request) -> Session | None:
-    """The session when the browser sent a session cookie; anonymous visits touch no store."""
-    if app_session(request).id is None:
-        return None
-    return await request_session(request)
 
 
 SessionDep = Annotated[Session, Depends(request_session)]
@@ -66,25 +59,28 @@ LogtoClientDep = Annotated[AppLogtoClient, Depends(logto_client)]
 
 @dataclass(frozen=True)
 class SignedInUser:
-    claims: IdTokenClaims
-    csrf_token: str
+    claims: Claims
+    csrf_token: str  # for the sign-out form
     logto: AppLogtoClient
 
 
-async def signed_in_user(request: Request, settings: SettingsDep) -> SignedInUser | None:
-    session = await session_if_cookie(request)
-    if session is None:
+async def signed_in_user(request: Request) -> SignedInUser | None:
+    """Who is signed in; None, without a look at the store, when no session cookie came."""
+    stored_session = app_session(request)
+    if stored_session.id is None:
         return None
-    client = logto_client_for(settings, session)
-    claims = current_claims(session, client)
-    if claims is None and client.getRefreshToken() is not None:
-        claims = await refreshed_claims(request, client)
+    session = await stored_session.load()
+    # Not a SettingsDep: FastAPI would solve that sub-dependency on every page view.
+    settings: Settings = request.app.state.settings
+    logto = logto_client_for(settings, session)
+    claims = current_claims(session, logto)
+    if claims is None and logto.getRefreshToken() is not None:
+        claims = await refreshed_claims(request, logto)
     if claims is None:
         return None
-    stored_session = app_session(request)
     assert stored_session.id is not None, "a signed-in session is a stored one"
     await keep_indexed(stored_session.store, session, stored_session.id, settings.session_lifetime)
-    return SignedInUser(claims, csrf_token(session, settings.session_secret), client)
+    return SignedInUser(claims, csrf_token(session), logto)
 
 
 SignedInUserDep = Annotated[SignedInUser | None, Depends(signed_in_user)]

@@ -10,17 +10,16 @@ import time
 from collections.abc import MutableMapping
 from typing import Any
 
-from logto import IdTokenClaims
-
 from .backchannel_logout import LEEWAY, LogoutToken
+from .claims import Claims
 from .session_store import AppSessionStore
 
 INDEX_KEY = "logout_index"  # in the session: {"keys": [...], "until": <Unix time>}
 
 
-def index_keys(claims: IdTokenClaims) -> list[str]:
-    keys = [f"sub:{claims.sub}"]
-    if sid := (claims.model_extra or {}).get("sid"):
+def index_keys(claims: Claims) -> list[str]:
+    keys = [f"sub:{claims['sub']}"]
+    if sid := claims.get("sid"):
         keys.append(f"sid:{sid}")
     return keys
 
@@ -29,7 +28,7 @@ async def index_session(
     store: AppSessionStore,
     session: MutableMapping[str, Any],
     session_id: str,
-    claims: IdTokenClaims,
+    claims: Claims,
     lifetime: int,
 ) -> None:
     """Index a session that has just signed in, under its new id."""

@@ -23,9 +23,9 @@ from .dependencies import (
 from .errors import LogtoNotConfiguredError, SessionStoreUnavailableError
 from .logout_index import end_sessions, index_session, unindex_session
 from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, oidc_core
-from .security import is_valid_csrf_token, new_csrf_seed, safe_next_path
+from .security import is_valid_csrf_token, new_csrf_token, safe_next_path
 from .session_middleware import app_session
-from .templating import templates
+from .templating import AnonymousPage, templates
 from .tokens import fetch_userinfo
 
 logger = logging.getLogger(__name__)
@@ -35,10 +35,15 @@ router = APIRouter()
 NEXT_PATH_KEY = "next_path"
 SIGNED_IN_LANDING = "/profile"
 
+# The home page is the same for every anonymous visitor: rendered once, not per visit.
+ANONYMOUS_HOME = AnonymousPage("index.html", {"user": None})
+
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, user: SignedInUserDep) -> HTMLResponse:
-    context = {"user": user.claims, "csrf_token": user.csrf_token} if user else {"user": None}
+    if user is None:
+        return ANONYMOUS_HOME.response(request)
+    context = {"user": user.claims, "csrf_token": user.csrf_token}
     return templates.TemplateResponse(request, "index.html", context)
 
 
@@ -81,7 +86,7 @@ async def callback(
     # A new session id once signed in: an id someone planted before sign-in is now worthless.
     stored_session = app_session(request)
     new_id = await stored_session.rotate_id()
-    new_csrf_seed(session)
+    new_csrf_token(session)
     if (claims := current_claims(session, logto)) is not None:
         store, lifetime = stored_session.store, settings.session_lifetime
         await index_session(store, session, new_id, claims, lifetime)
@@ -96,7 +101,7 @@ async def profile(request: Request, user: SignedInUserDep) -> HTMLResponse | Red
     context = {
         "user": user.claims,
         "csrf_token": user.csrf_token,
-        "claims": user.claims.model_dump(exclude_none=True),
+        "claims": {name: value for name, value in user.claims.items() if value is not None},
         "userinfo": userinfo and userinfo.model_dump(exclude_none=True),
     }
     return templates.TemplateResponse(request, "profile.html", context)
@@ -109,7 +114,7 @@ async def sign_out(
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    if not is_valid_csrf_token(session, settings.session_secret, csrf_token):
+    if not is_valid_csrf_token(session, csrf_token):
         raise HTTPException(403, "The sign-out form has expired. Please try again.")
     try:
         logto = logto_client_for(settings, session)

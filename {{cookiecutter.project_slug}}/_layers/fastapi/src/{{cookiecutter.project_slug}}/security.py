@@ -1,32 +1,34 @@
-"""CSRF tokens for the session and the checks on where the app may redirect to."""
+"""CSRF tokens for the session's forms, and the checks on where the app may redirect to."""
 
-import hashlib
 import hmac
 import secrets
 from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
 
-CSRF_SEED_KEY = "csrf_seed"
+CSRF_TOKEN_KEY = "csrf_token"
 
 
-def new_csrf_seed(session: MutableMapping[str, Any]) -> None:
-    """Give the session a fresh random seed; forms carry a token signed from it."""
-    session[CSRF_SEED_KEY] = secrets.token_urlsafe(32)
+def new_csrf_token(session: MutableMapping[str, Any]) -> None:
+    """Give the session a fresh random token (at sign-in: a new session, a new token).
+
+    The token is known only to the server-side session and to the pages it renders, so
+    forms carry it as it is: nothing to sign or derive on a page view.
+    """
+    session[CSRF_TOKEN_KEY] = secrets.token_urlsafe(32)
 
 
-def csrf_token(session: MutableMapping[str, Any], secret: str) -> str:
-    if CSRF_SEED_KEY not in session:
-        new_csrf_seed(session)
-    # Signed with SESSION_SECRET, so reading the session store is not enough to forge one.
-    seed = session[CSRF_SEED_KEY].encode()
-    return hmac.new(secret.encode(), seed, hashlib.sha256).hexdigest()
+def csrf_token(session: MutableMapping[str, Any]) -> str:
+    if CSRF_TOKEN_KEY not in session:
+        new_csrf_token(session)  # a session from before this key existed
+    return session[CSRF_TOKEN_KEY]
 
 
-def is_valid_csrf_token(session: MutableMapping[str, Any], secret: str, token: str) -> bool:
-    if not token or CSRF_SEED_KEY not in session:
+def is_valid_csrf_token(session: MutableMapping[str, Any], token: str) -> bool:
+    expected = session.get(CSRF_TOKEN_KEY)
+    if not token or expected is None:
         return False
-    return hmac.compare_digest(token, csrf_token(session, secret))
+    return hmac.compare_digest(token.encode(), expected.encode())
 
 
 def safe_next_path(target: str | None) -> str | None:

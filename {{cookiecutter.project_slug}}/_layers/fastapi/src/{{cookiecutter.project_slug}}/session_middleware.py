@@ -9,12 +9,12 @@ has passed since the last time (SLIDE_AFTER), so that a signed-in page view usua
 one read and no write. An emptied session is deleted and its cookie expired.
 """
 
-import json
 import secrets
 from typing import Any
 
+import orjson
 from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .session_store import AppSessionStore
@@ -61,8 +61,14 @@ def new_session_id() -> str:
     return secrets.token_hex(16)
 
 
-def serialize(session: Session) -> bytes:
-    return json.dumps(session, separators=(",", ":"), sort_keys=True).encode()
+# orjson rather than the standard library's json: every signed-in page parses its session,
+# and orjson does that in a third of the time. Sorted keys: equal sessions, equal bytes.
+def serialize(session: dict[str, Any]) -> bytes:
+    return orjson.dumps(session, option=orjson.OPT_SORT_KEYS)
+
+
+def deserialize(data: bytes) -> dict[str, Any]:
+    return orjson.loads(data)
 
 
 class AppSession:
@@ -85,7 +91,7 @@ class AppSession:
                 # adopted, or whoever chose it could share the session: a new one is drawn.
                 self.id, self.data = None, Session()
             else:
-                self.data = Session(json.loads(stored.data))
+                self.data = Session(deserialize(stored.data))
                 self._stored, self._expires_in = stored.data, stored.expires_in
         return self.data
 
@@ -158,8 +164,7 @@ class SessionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cookie_id = HTTPConnection(scope).cookies.get(self.cookie_name) or None
-        session = scope[SCOPE_KEY] = AppSession(self.store, cookie_id, self.lifetime)
+        session = scope[SCOPE_KEY] = AppSession(self.store, self._cookie_id(scope), self.lifetime)
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -169,6 +174,13 @@ class SessionMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+    def _cookie_id(self, scope: Scope) -> str | None:
+        # Straight from the raw headers: every request passes here, most without a cookie.
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                return cookie_parser(value.decode("latin-1")).get(self.cookie_name) or None
+        return None
 
     def _cookie(self, session: AppSession, keep: bool) -> str:
         if keep:

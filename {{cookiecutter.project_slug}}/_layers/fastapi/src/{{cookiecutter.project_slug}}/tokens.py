@@ -7,7 +7,6 @@ saved, and refreshes only if they are still stale.
 """
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
@@ -16,12 +15,12 @@ from weakref import WeakValueDictionary
 
 import jwt
 from fastapi import Request
-from logto import IdTokenClaims, LogtoException, UserInfoResponse
+from logto import LogtoException, UserInfoResponse
 
-from .claims import current_claims
+from .claims import Claims, current_claims
 from .deadlines import logto_deadline
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
-from .session_middleware import app_session
+from .session_middleware import app_session, deserialize
 from .session_storage import KEY_PREFIX, SessionStorage
 
 logger = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ async def one_refresh_at_a_time(request: Request) -> AsyncIterator[None]:
     lock = _locks.setdefault(session.id, asyncio.Lock())
     async with lock:
         stored = await session.store.load(session.id)
-        _replace_tokens(session.data, json.loads(stored.data) if stored else {})
+        _replace_tokens(session.data, deserialize(stored.data) if stored else {})
         tokens_before = _tokens(session.data)
         yield
         if _tokens(session.data) != tokens_before:
@@ -61,7 +60,7 @@ def _replace_tokens(session: MutableMapping[str, Any], stored: MutableMapping[st
     session.update(_tokens(stored))
 
 
-async def refreshed_claims(request: Request, logto: AppLogtoClient) -> IdTokenClaims | None:
+async def refreshed_claims(request: Request, logto: AppLogtoClient) -> Claims | None:
     """The claims of a new ID token, got with the refresh token; None when that fails."""
     session = await app_session(request).load()
     async with one_refresh_at_a_time(request):
