@@ -31,6 +31,7 @@ def test_sign_in_profile_and_sign_out(
     assert profile.status_code == 200
     assert "alice" in profile.text  # the ID token's `sub`
     assert "Alice" in profile.text  # the userinfo's `name`
+    assert "<td>None</td>" not in profile.text  # claims the token does not carry are not listed
     home = client.get("/")
     assert "signed in as <strong>Alice</strong>" in home.text
     signed_in_id = session_id(client)

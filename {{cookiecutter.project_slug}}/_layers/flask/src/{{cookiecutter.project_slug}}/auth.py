@@ -32,8 +32,9 @@ T = TypeVar("T")
 # The session key of the signed-in user's ID token claims (set at sign-in and refresh).
 CLAIMS_KEY = "id_token_claims"
 
-# ID token claims as the session keeps them: the SDK's `IdTokenClaims`, dumped without
-# the unset ones. Pages read them as they are; validating them again would only cost time.
+# ID token claims as the session keeps them: the SDK's `IdTokenClaims` dumped, every claim
+# it knows (None when unset), so that a page finds each one it asks for. Pages read them
+# as they are; validating them again would only cost time.
 Claims = dict[str, Any]
 
 _refresh_locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()
@@ -82,7 +83,7 @@ def signed_in_claims() -> Claims | None:
 
 def keep_id_token_claims(client: AppLogtoClient) -> None:
     """Keep the claims of the ID token the SDK has just verified and stored."""
-    session[CLAIMS_KEY] = client.getIdTokenClaims().model_dump(exclude_none=True)
+    session[CLAIMS_KEY] = client.getIdTokenClaims().model_dump()
 
 
 def keep_sign_in() -> None:

@@ -109,7 +109,7 @@ def profile() -> Response | str:
         userinfo = None
     return render_template(
         "profile.html",
-        claims=user,
+        claims={name: value for name, value in user.items() if value is not None},
         userinfo=userinfo,
         **page_context(user),
     )
