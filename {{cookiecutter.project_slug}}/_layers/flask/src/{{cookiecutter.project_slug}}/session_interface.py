@@ -107,8 +107,9 @@ class StoreSessionInterface(ServerSideSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> StoredSession:  # type: ignore[override]
         # Most anonymous visitors send no cookie at all: parsing none would cost more than
-        # the rest of their visit to the session does.
-        cookies = request.cookies if "Cookie" in request.headers else {}
+        # the rest of their visit to the session does. (The WSGI environ answers at once;
+        # `request.headers` raises and catches an error for a header that is not there.)
+        cookies = request.cookies if "HTTP_COOKIE" in request.environ else {}
         sid = cookies.get(self.get_cookie_name(app))
         if sid and (record := self.load(self._get_store_id(sid))) is not None:
             session = self.session_class(record.data, sid=sid)
