@@ -50,7 +50,12 @@ class RedisSessionInterface(StoreSessionInterface):
         return f"{self.key_prefix}provider-session:{provider_session}"
 
     def load(self, store_id: str) -> Record | None:
-        value = self.client.get(store_id)
+        try:
+            value = self.client.get(store_id)
+        except redis.exceptions.ResponseError as error:
+            if not str(error).startswith("WRONGTYPE"):
+                raise
+            return None  # a hash: a session an earlier version of this app stored
         if value is None or len(value) <= EXPIRY.size:
             return None  # none, or only the expiry of a session deleted while extended
         (expires_at,) = EXPIRY.unpack_from(value)
