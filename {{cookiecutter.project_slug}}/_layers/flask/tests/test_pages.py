@@ -9,7 +9,7 @@ from jinja2 import Template
 
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import make_app, sign_in
+from .conftest import csrf_token_of, make_app, sign_in
 from .oidc_provider import OidcProvider
 from .servers import free_port
 from .store import stored_session_ids
@@ -67,6 +67,22 @@ def test_a_signed_in_visitor_never_gets_the_anonymous_page(
     assert "signed in as <strong>Alice</strong>" in home.text
     assert "Sign out" in home.text
     assert "You are not signed in." in app.test_client().get("/").text
+
+
+def test_each_session_has_its_own_home_page_rendered_once(
+    app: Flask, provider: OidcProvider
+) -> None:
+    alice, bob = app.test_client(), app.test_client()
+    sign_in(alice, provider, sub="alice", name="Alice")
+    sign_in(bob, provider, sub="bob", name="Bob")
+    with rendered_templates(app) as rendered:
+        alice_pages = [alice.get("/").text for _ in range(3)]
+        bob_page = bob.get("/").text
+    assert rendered == ["index.html", "index.html"]  # once per session
+    assert alice_pages == [alice_pages[0]] * 3
+    assert "<strong>Alice</strong>" in alice_pages[0]
+    assert "<strong>Bob</strong>" in bob_page
+    assert csrf_token_of(alice.get("/")) != csrf_token_of(bob.get("/"))
 
 
 def test_health_reports_the_store(client: FlaskClient) -> None:

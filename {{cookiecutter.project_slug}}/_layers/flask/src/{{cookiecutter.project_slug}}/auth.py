@@ -81,6 +81,11 @@ def signed_in_claims() -> Claims | None:
     return claims
 
 
+def display_name(claims: Claims) -> str:
+    """What the pages call the user: the first of their name, username, email and id."""
+    return claims.get("name") or claims.get("username") or claims.get("email") or claims["sub"]
+
+
 def keep_id_token_claims(client: AppLogtoClient) -> None:
     """Keep the claims of the ID token the SDK has just verified and stored."""
     session[CLAIMS_KEY] = client.getIdTokenClaims().model_dump()

@@ -1,6 +1,7 @@
 """Every route of the app: the home page, Logto sign-in and sign-out, the profile, health,
 and the back-channel logout URI that Logto posts to."""
 
+from functools import lru_cache
 from typing import Any
 
 from flask import (
@@ -21,6 +22,7 @@ from .auth import (
     Claims,
     current_settings,
     current_user,
+    display_name,
     keep_id_token_claims,
     keep_sign_in,
     logto_client,
@@ -38,6 +40,7 @@ from .sessions import STORE_KIND
 blueprint = Blueprint("pages", __name__)
 
 NEXT_PATH_KEY = "next_path"  # where to go after the callback, kept through the sign-in
+HOME_PAGES_KEPT = 1024  # rendered home pages kept per process (home_page)
 
 
 def page_context(user: Claims | None) -> dict[str, Any]:
@@ -47,20 +50,29 @@ def page_context(user: Claims | None) -> dict[str, Any]:
 @blueprint.get("/")
 def index() -> str:
     if (user := current_user()) is None:
-        return anonymous_page("index.html")
-    return render_template("index.html", **page_context(user))
+        return home_page(None, None)
+    return home_page(display_name(user), csrf_token())
 
 
-def anonymous_page(template: str) -> str:
-    """`template` as every anonymous visitor sees it: the same page for all of them, so it
-    is rendered once per process. Not while templates reload (debug mode), so that an edit
-    to a template shows at the next request."""
-    pages: dict[str, str] = current_app.extensions.setdefault("anonymous_pages", {})
-    if (page := pages.get(template)) is None:
-        page = render_template(template, **page_context(None))
-        if not current_app.jinja_env.auto_reload:
-            pages[template] = page
-    return page
+def home_page(name: str | None, csrf_token: str | None) -> str:
+    """The home page as the user `name` sees it (None: an anonymous visitor).
+
+    It depends on nothing else, and neither changes during a session (`csrf_token` is the
+    session's own), so each page is rendered once per process, for all anonymous visitors
+    or for one session, rather than on every visit; the latest HOME_PAGES_KEPT are kept.
+    Not while templates reload (debug mode), so that a template edit shows at once.
+    """
+    if current_app.jinja_env.auto_reload:
+        return render_home_page(name, csrf_token)
+    pages = current_app.extensions.get("home_pages")
+    if pages is None:
+        pages = current_app.extensions["home_pages"] = lru_cache(HOME_PAGES_KEPT)(render_home_page)
+    return pages(name, csrf_token)
+
+
+def render_home_page(name: str | None, csrf_token: str | None) -> str:
+    # `user` only tells base.html whether someone is signed in.
+    return render_template("index.html", user=name is not None, name=name, csrf_token=csrf_token)
 
 
 @blueprint.get("/sign-in")
