@@ -1,13 +1,10 @@
-from typing import Any
-
-import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.project_slug }}.templating import templates
+from {{ cookiecutter.project_slug }}.templating import home_page
 
 from .conftest import BASE_URL
-from .flow import sign_in
+from .flow import csrf_token, sign_in
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
@@ -29,41 +26,29 @@ def test_anonymous_visit_sets_no_cookie_and_stores_no_session(
     assert stored_session_ids(app) == before
 
 
-@pytest.fixture
-def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The templates rendered, by name."""
-    rendered: list[str] = []
-    render = templates.TemplateResponse
-
-    def counting_render(request: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-        rendered.append(name)
-        return render(request, name, *args, **kwargs)
-
-    monkeypatch.setattr(templates, "TemplateResponse", counting_render)
-    return rendered
-
-
-def test_anonymous_home_page_is_rendered_once_for_every_visitor(
-    client: TestClient, renders: list[str]
-) -> None:
+def test_anonymous_home_page_is_rendered_once_for_every_visitor(client: TestClient) -> None:
     first = client.get("/")
-    renders.clear()
+    renders = home_page.cache_info().misses
     others = [client.get("/") for _ in range(3)]
-    assert renders == []
+    assert home_page.cache_info().misses == renders
     assert all(other.text == first.text for other in others)
     assert all(other.headers == first.headers for other in others)
 
 
-def test_signed_in_visitor_gets_their_own_home_page_not_the_anonymous_one(
-    client: TestClient, other_client: TestClient, provider: OidcProvider, renders: list[str]
+def test_each_session_has_its_own_home_page_rendered_once(
+    client: TestClient, other_client: TestClient, provider: OidcProvider
 ) -> None:
     assert "You are not signed in" in other_client.get("/").text
     sign_in(client, provider, sub="alice", name="Alice")
-    renders.clear()
-    assert "signed in as <strong>Alice</strong>" in client.get("/").text
-    assert renders == ["index.html"]
+    renders = home_page.cache_info().misses
+    pages = [client.get("/").text for _ in range(3)]
+    assert home_page.cache_info().misses == renders + 1
+    assert pages == [pages[0]] * 3
+    assert "signed in as <strong>Alice</strong>" in pages[0]
     assert "You are not signed in" in other_client.get("/").text
-    assert "Alice" not in other_client.get("/").text
+    sign_in(other_client, provider, sub="bob", name="Bob")
+    assert "signed in as <strong>Bob</strong>" in other_client.get("/").text
+    assert csrf_token(other_client) != csrf_token(client)
 
 
 def test_unknown_page_is_a_404_page(client: TestClient) -> None:

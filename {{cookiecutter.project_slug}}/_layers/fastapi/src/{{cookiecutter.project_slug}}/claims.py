@@ -32,3 +32,8 @@ def current_claims(session: MutableMapping[str, Any], logto: AppLogtoClient) -> 
         return claims
     claims = cached["claims"]
     return claims if claims["exp"] > time.time() else None
+
+
+def display_name(claims: Claims) -> str:
+    """What the pages call the user: the first of their name, username, email and id."""
+    return claims.get("name") or claims.get("username") or claims.get("email") or claims["sub"]

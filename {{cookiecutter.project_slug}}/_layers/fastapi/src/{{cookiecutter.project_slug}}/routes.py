@@ -11,7 +11,7 @@ from logto import LogtoException
 from starlette.concurrency import run_in_threadpool
 
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
-from .claims import current_claims
+from .claims import current_claims, display_name
 from .deadlines import logto_deadline
 from .dependencies import (
     LogtoClientDep,
@@ -25,7 +25,7 @@ from .logout_index import end_sessions, index_session, unindex_session
 from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, oidc_core
 from .security import is_valid_csrf_token, new_csrf_token, safe_next_path
 from .session_middleware import app_session
-from .templating import AnonymousPage, templates
+from .templating import home_page, templates
 from .tokens import fetch_userinfo
 
 logger = logging.getLogger(__name__)
@@ -35,16 +35,12 @@ router = APIRouter()
 NEXT_PATH_KEY = "next_path"
 SIGNED_IN_LANDING = "/profile"
 
-# The home page is the same for every anonymous visitor: rendered once, not per visit.
-ANONYMOUS_HOME = AnonymousPage("index.html", {"user": None})
-
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, user: SignedInUserDep) -> HTMLResponse:
+async def home(user: SignedInUserDep) -> HTMLResponse:
     if user is None:
-        return ANONYMOUS_HOME.response(request)
-    context = {"user": user.claims, "csrf_token": user.csrf_token}
-    return templates.TemplateResponse(request, "index.html", context)
+        return HTMLResponse(home_page(None, None))
+    return HTMLResponse(home_page(display_name(user.claims), user.csrf_token))
 
 
 @router.get("/sign-in")

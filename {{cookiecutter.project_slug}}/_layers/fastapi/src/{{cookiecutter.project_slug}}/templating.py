@@ -1,11 +1,11 @@
 """The Jinja pages of the app (`templates/`)."""
 
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+
+HOME_PAGES_KEPT = 1024  # rendered home pages kept per process (home_page)
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 # Templates are read once per process, as the code is: Jinja would otherwise `stat` every
@@ -14,16 +14,14 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.auto_reload = False
 
 
-class AnonymousPage:
-    """A page that is the same for every anonymous visitor: rendered once per process."""
+@lru_cache(maxsize=HOME_PAGES_KEPT)
+def home_page(name: str | None, csrf_token: str | None) -> bytes:
+    """The home page as the user `name` sees it (None: an anonymous visitor).
 
-    def __init__(self, name: str, context: dict[str, Any]) -> None:
-        self.name = name
-        self.context = context
-        self._body: bytes | None = None
-
-    def response(self, request: Request) -> HTMLResponse:
-        if self._body is None:
-            page = templates.TemplateResponse(request, self.name, dict(self.context))
-            self._body = bytes(page.body)
-        return HTMLResponse(self._body)
+    It depends on nothing else, and neither changes during a session (`csrf_token` is the
+    session's own), so each page is rendered once per process, for all anonymous visitors
+    or for one session, rather than on every visit; the latest HOME_PAGES_KEPT are kept.
+    """
+    # `user` only tells base.html whether someone is signed in.
+    context = {"user": name is not None, "name": name, "csrf_token": csrf_token}
+    return templates.get_template("index.html").render(context).encode()
