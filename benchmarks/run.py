@@ -1,7 +1,7 @@
 """Benchmark the baked apps against a bare hello-world app of the same framework (issue 8).
 
     uv run python benchmarks/run.py [--quick] [--frameworks flask,fastapi,django]
-                                    [--backends memory,redis,mongodb]
+                                    [--backends memory,redis,mongodb,database]
 
 For each framework × backend it bakes the template into a temporary folder, installs the
 project (`uv sync --no-dev`), starts the app under the production server of its Dockerfile's
@@ -56,8 +56,7 @@ README = BENCHMARKS / "README.md"
 TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
 
 FRAMEWORKS = ("flask", "fastapi", "django")
-BACKENDS = ("memory", "redis", "mongodb", "database")  # database: only when asked for
-DEFAULT_BACKENDS = ("memory", "redis", "mongodb")
+BACKENDS = ("memory", "redis", "mongodb", "database")
 # The app and its store on one CPU, the load (wrk, this script) on another; both on the one
 # CPU of a one-CPU machine, where the ratios mean less.
 APP_CPU, LOAD_CPU = "0", "1" if (os.cpu_count() or 1) > 1 else "0"
@@ -1350,7 +1349,7 @@ def main(argv: list[str] | None = None) -> int:
             memory_bound=mode.memory_bound,
         )
     frameworks = args.frameworks or (["flask"] if args.quick else list(FRAMEWORKS))
-    backends = args.backends or (["memory"] if args.quick else list(DEFAULT_BACKENDS))
+    backends = args.backends or (["memory"] if args.quick else list(BACKENDS))
     for tool in ("wrk", "taskset", "uv"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (wrk: apt-get install wrk)")
