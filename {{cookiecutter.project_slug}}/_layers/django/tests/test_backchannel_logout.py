@@ -124,6 +124,19 @@ def test_sign_out_takes_the_session_out_of_the_index(
     assert stored_session(session_index.record_id("sid", sid)) is None
 
 
+def test_sessions_gone_without_a_sign_out_leave_the_index_at_the_next_sign_in(
+    logto: OidcProvider, alice: str
+) -> None:
+    first, second, third = Client(), Client(), Client()
+    sign_in(first, logto, sub=alice)
+    sign_in(second, logto, sub=alice)
+    gone = session_key(first)
+    assert gone is not None
+    session_index.record(gone).delete(gone)  # expired, or evicted from a full store
+    sign_in(third, logto, sub=alice)
+    assert indexed_sessions(alice) == [session_key(second), session_key(third)]
+
+
 INVALID_CLAIMS = {
     "wrong audience": {"aud": "another-app"},
     "wrong issuer": {"iss": "http://127.0.0.1:1/oidc"},

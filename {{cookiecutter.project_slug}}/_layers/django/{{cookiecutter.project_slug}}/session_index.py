@@ -64,7 +64,10 @@ def add(session_key: str, claims: dict[str, Any]) -> None:
     """Index a session that has just been signed in with `claims`."""
     for entry_id in index_ids(claims):
         known = record(entry_id).get(SESSIONS)
-        write(entry_id, {SESSIONS: [*(known or []), session_key]}, stored=known is not None)
+        # Sessions that ended without a sign-out (expired, or evicted from a full store) leave
+        # the index here: it lists live sessions only, rather than every sign-in ever made.
+        live = [key for key in known or [] if record(key).exists(key)]
+        write(entry_id, {SESSIONS: [*live, session_key]}, stored=known is not None)
 
 
 def remove(session_key: str, claims: dict[str, Any]) -> None:
