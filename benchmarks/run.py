@@ -272,19 +272,29 @@ def uv_sync(project: Path, log: Path) -> None:
         raise BenchmarkError(f"uv sync --no-dev failed:\n{tail(log)}")
 
 
-def dockerfile_command(project: Path) -> list[str]:
-    """The production server's argv from the Dockerfile's CMD (one worker)."""
+def dockerfile_commands(project: Path) -> tuple[list[list[str]], list[str]]:
+    """What the Dockerfile's CMD runs: the commands before the server (e.g. `manage.py
+    migrate`, chained with `&&`), and the production server's argv (one worker)."""
     match = re.search(r"^CMD\s+(\[.*\])\s*$", (project / "Dockerfile").read_text(), re.MULTILINE)
     if not match:
         raise BenchmarkError("the Dockerfile has no CMD [...] line")
     argv: list[str] = json.loads(match[1])
+    steps = [argv]
     if argv[:2] == ["sh", "-c"]:
-        argv = shlex.split(argv[2])
-    if argv[0] == "exec":
-        argv = argv[1:]
-    return [
-        token.replace("${WEB_CONCURRENCY}", "1").replace("$WEB_CONCURRENCY", "1") for token in argv
+        steps = [shlex.split(step) for step in argv[2].split("&&")]
+    *setup, server = steps
+    if server[0] == "exec":
+        server = server[1:]
+    server = [
+        token.replace("${WEB_CONCURRENCY}", "1").replace("$WEB_CONCURRENCY", "1")
+        for token in server
     ]
+    return setup, server
+
+
+def dockerfile_command(project: Path) -> list[str]:
+    """The production server's argv from the Dockerfile's CMD (one worker)."""
+    return dockerfile_commands(project)[1]
 
 
 def entry_point_index(argv: list[str]) -> int:
@@ -1030,7 +1040,13 @@ def run_case(
             SESSION_KEY_PREFIX=prefix,
             **store_env,
         )
-        argv = bind_to(dockerfile_command(project), port)
+        setup, server = dockerfile_commands(project)
+        for step in setup:  # e.g. Django's `manage.py migrate`, before the server starts
+            step[0] = str(project / ".venv" / "bin" / step[0])
+            done = subprocess.run(step, cwd=project, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise BenchmarkError(f"{shlex.join(step)} failed:\n{done.stderr[-2000:]}")
+        argv = bind_to(server, port)
         argv[0] = str(project / ".venv" / "bin" / argv[0])
 
         def start_app(log_name: str, **extra_env: str) -> Server:
