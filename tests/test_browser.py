@@ -8,6 +8,7 @@ screenshots in docs/screenshots/ that this repo's README shows.
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import time
@@ -31,6 +32,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = TEMPLATE / "docs" / "screenshots"
+# Playwright waits 5 s for what a test expects to see; a CI machine baking other projects at the
+# same time can take longer to serve a page.
+expect.set_options(timeout=15_000)
 
 
 def free_port() -> int:
@@ -61,8 +65,13 @@ def serving(command: list[str], cwd: Path, env: dict[str, str], url: str) -> Ite
             pytest.fail(f"{url} did not answer")
         yield
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=15)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # A server still busy after 15 s must not hide what failed in the test itself.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
 
 
 @contextmanager
@@ -79,8 +88,13 @@ def provider(project: Path, env: dict[str, str]) -> Iterator[str]:
         assert process.stdout is not None
         yield f"http://127.0.0.1:{int(process.stdout.readline())}"
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=15)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            # A server still busy after 15 s must not hide what failed in the test itself.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
 
 
 def only_this_machine(route: Route) -> None:
