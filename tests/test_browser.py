@@ -50,6 +50,17 @@ def readme_run_command(project: Path) -> str:
     return block[1].split("#")[0].strip()
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server started in its own session, with whatever it started."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        # A server still busy after 15 s must not hide what failed in the test itself.
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
+
+
 @contextmanager
 def serving(command: list[str], cwd: Path, env: dict[str, str], url: str) -> Iterator[None]:
     process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
@@ -65,13 +76,7 @@ def serving(command: list[str], cwd: Path, env: dict[str, str], url: str) -> Ite
             pytest.fail(f"{url} did not answer")
         yield
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            # A server still busy after 15 s must not hide what failed in the test itself.
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        stop(process)
 
 
 @contextmanager
@@ -88,13 +93,7 @@ def provider(project: Path, env: dict[str, str]) -> Iterator[str]:
         assert process.stdout is not None
         yield f"http://127.0.0.1:{int(process.stdout.readline())}"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            # A server still busy after 15 s must not hide what failed in the test itself.
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+        stop(process)
 
 
 def only_this_machine(route: Route) -> None:
