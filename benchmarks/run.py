@@ -38,7 +38,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager, suppress
+from contextlib import ExitStack, closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -545,6 +545,18 @@ class RedisStore:
         finally:
             connection.close()
 
+    def server_pid(self) -> int | None:
+        """The Redis server's process id, when it runs on this machine."""
+        if self.host not in (HOST, "localhost"):
+            return None
+        connection = self.connect()
+        try:
+            text = connection.command("INFO", "server")
+        finally:
+            connection.close()
+        match = re.search(r"^process_id:(\d+)", text, re.MULTILINE)
+        return int(match[1]) if match else None
+
     def commandstats(self) -> Counter[str]:
         connection = self.connect()
         try:
@@ -715,6 +727,33 @@ class DatabaseStore:
 
 
 Store = RedisStore | MongoStore | MemoryStore | DatabaseStore
+
+
+@contextmanager
+def pinned_beside_the_app(pid: int | None) -> Iterator[str]:
+    """Pin an already running store server (the machine's Redis) to the app's CPU for a case.
+
+    Issue 8 measures "server and store on one core"; a store left free to run on the load
+    generator's CPU makes every read cross CPUs, which costs the app more than the read. The
+    server's own affinity comes back afterwards. Yields what was done, for the report.
+    """
+    tasks = Path(f"/proc/{pid}/task")
+    if pid is None or not tasks.is_dir():
+        yield "not pinned: the store does not run on this machine"
+        return
+    before: dict[int, set[int]] = {}
+    try:
+        for task in map(int, os.listdir(tasks)):  # every thread, as `taskset -a` does
+            before[task] = os.sched_getaffinity(task)
+            os.sched_setaffinity(task, {int(APP_CPU)})
+    except OSError as error:
+        yield f"not pinned: {error}"
+    else:
+        yield f"pinned to CPU {APP_CPU} with the app"
+    finally:
+        for task, cpus in before.items():
+            with suppress(OSError):
+                os.sched_setaffinity(task, cpus)
 
 
 def start_store(
@@ -1026,8 +1065,12 @@ def run_case(
     prefix = f"logto-bench-{secrets.token_hex(4)}:{case.name}:"
     already_running = set(processes.running)
     store: Store | None = None
+    pinning = ExitStack()
     try:
         store, store_env = start_store(processes, case.backend, project, workdir, prefix, redis_url)
+        if isinstance(store, RedisStore):
+            pinned = pinning.enter_context(pinned_beside_the_app(store.server_pid()))
+            result["store_cpu"] = pinned
         port = free_port()
         env = plain_env(
             PATH=f"{project / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -1137,6 +1180,7 @@ def run_case(
         result["status"] = "failed"
         result["error"] = str(error)[-3000:]
     finally:
+        pinning.close()
         if store is not None:
             with suppress(BenchmarkError, OSError, RedisError):
                 store.clean()
@@ -1493,6 +1537,8 @@ def print_case(result: dict[str, Any]) -> None:
     if result.get("status") != "ok":
         print(f"   failed: {result.get('error', '')[-1500:]}", flush=True)
         return
+    if "store_cpu" in result:
+        print(f"   store      {result['store_cpu']}", flush=True)
     for target in ("bare", "anonymous", "signed_in"):
         section = result[target]
         ratio = f" ratio {section['ratio']:.2f}" if "ratio" in section else ""
