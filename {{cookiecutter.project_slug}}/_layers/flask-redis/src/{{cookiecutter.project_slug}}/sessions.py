@@ -11,6 +11,7 @@ with the newest session they index. A logout token's id is a key until the token
 Redis's connection pool reconnects by itself, so sessions work again once Redis is back.
 """
 
+import functools
 import struct
 from typing import Any
 
@@ -39,9 +40,24 @@ def milliseconds(unix_time: float) -> int:
 
 
 class RedisSessionInterface(StoreSessionInterface):
-    def __init__(self, app: Flask, client: redis.Redis, key_prefix: str, lifetime: int) -> None:
+    def __init__(self, app: Flask, redis_url: str, key_prefix: str, lifetime: int) -> None:
         super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
-        self.client = client
+        self.redis_url = redis_url
+
+    @functools.cached_property
+    def client(self) -> redis.Redis:
+        """The client, made on first use: it connects at once, and an app whose Redis is
+        down must still start (and answer 503 until Redis is back)."""
+        return redis.Redis.from_url(
+            self.redis_url,
+            socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            retry=Retry(NoBackoff(), retries=1),  # one quick retry, for a connection Redis dropped
+            # A sync worker serves one request at a time: one connection, held by the
+            # client (behind a lock, for threaded workers), saves the pool's checkout and
+            # its poll of the socket on every read.
+            single_connection_client=True,
+        )
 
     def subject_key(self, subject: str) -> str:
         return f"{self.key_prefix}subject:{subject}"
@@ -132,12 +148,9 @@ class RedisSessionInterface(StoreSessionInterface):
 
 
 def init_sessions(app: Flask, settings: Settings) -> None:
-    client = redis.Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
-        socket_timeout=SOCKET_TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), retries=1),  # one quick retry, for a connection Redis dropped
-    )
     app.session_interface = RedisSessionInterface(
-        app, client, key_prefix=settings.session_key_prefix, lifetime=settings.session_lifetime
+        app,
+        settings.redis_url,
+        key_prefix=settings.session_key_prefix,
+        lifetime=settings.session_lifetime,
     )
