@@ -688,6 +688,11 @@ class MemoryStore:
         result.update(commands=None, reads=None, writes=None, method=MEMORY_STORE_NOTE)
 
 
+# Tables of the SQL database cases that hold no session: Django's record of the migrations
+# that `migrate` applied.
+NOT_SESSION_TABLES = {"django_migrations"}
+
+
 class DatabaseStore:
     """The database backend on a SQLite file of this case (the app's default kind of URL)."""
 
@@ -706,6 +711,7 @@ class DatabaseStore:
                     "SELECT name FROM sqlite_master"
                     " WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
                 )
+                if row[0] not in NOT_SESSION_TABLES
             ]
             return sum(
                 db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables
