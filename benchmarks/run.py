@@ -1077,8 +1077,7 @@ def run_case(
     try:
         store, store_env = start_store(processes, case.backend, project, workdir, prefix, redis_url)
         if isinstance(store, RedisStore):
-            pinned = pinning.enter_context(pinned_beside_the_app(store.server_pid()))
-            result["store_cpu"] = pinned
+            result["store_cpu"] = pinning.enter_context(pinned_beside_the_app(store.server_pid()))
         port = free_port()
         env = plain_env(
             PATH=f"{project / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",

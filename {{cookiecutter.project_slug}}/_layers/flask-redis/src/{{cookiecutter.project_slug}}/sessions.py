@@ -8,7 +8,7 @@ rewrite of the data. A signed-in session is indexed for back-channel logout:
 `<prefix>subject:<sub>` is a hash of the user's session ids (each to its Logto session
 id), `<prefix>provider-session:<sid>` names the session of a Logto session; both expire
 with the newest session they index. A logout token's id is a key until the token expires.
-Redis's connection pool reconnects by itself, so sessions work again once Redis is back.
+The client reconnects by itself, so sessions work again once Redis is back.
 """
 
 import functools
