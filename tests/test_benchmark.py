@@ -4,11 +4,15 @@ No budget and no timing is asserted here: on a shared machine the figures are no
 with `-m "not benchmark"` (or `-k "not benchmark"`).
 """
 
+import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -72,3 +76,37 @@ def test_quick_run_completes_and_writes_its_json(tmp_path: Path) -> None:
     assert bounded["still_signed_in"] <= bounded["bound"] == report["settings"]["memory_bound"]
     assert bounded["newest_kept"] and bounded["oldest_evicted"], bounded
     assert "| flask memory |" in result.stdout  # the table
+
+
+def benchmark_module() -> ModuleType:
+    path = TEMPLATE / "benchmarks" / "run.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_run", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_store_server_runs_beside_the_app_for_a_case_and_gets_its_cpus_back() -> None:
+    run = benchmark_module()
+    # A stand-in for the machine's Redis: a running process with threads of its own.
+    code = "import threading, time; threading.Thread(target=time.sleep, args=(60,)).start()"
+    server = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        tasks = Path(f"/proc/{server.pid}/task")
+        deadline = time.monotonic() + 10
+        while len(os.listdir(tasks)) < 2:  # until its second thread has started
+            assert time.monotonic() < deadline, "the stand-in server did not start its thread"
+            time.sleep(0.01)
+        before = {int(task): os.sched_getaffinity(int(task)) for task in os.listdir(tasks)}
+        with run.pinned_beside_the_app(server.pid) as done:
+            assert done == f"pinned to CPU {run.APP_CPU} with the app"
+            for task in before:
+                assert os.sched_getaffinity(task) == {int(run.APP_CPU)}
+        assert {task: os.sched_getaffinity(task) for task in before} == before
+    finally:
+        server.kill()
+        server.wait()
+    with run.pinned_beside_the_app(None) as done:
+        assert done.startswith("not pinned")
