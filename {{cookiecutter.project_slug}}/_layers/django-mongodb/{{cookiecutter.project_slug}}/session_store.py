@@ -15,7 +15,6 @@ reaching MongoDB becomes SessionStoreUnavailable, which the app answers with a 5
 """
 
 import functools
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -30,7 +29,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from .errors import SessionStoreUnavailable
-from .session_engine import SlidingSession
+from .session_engine import JsonSession
 
 _indexed_collections: set[tuple[str, str]] = set()
 
@@ -75,7 +74,7 @@ def unexpired(session_key: str) -> dict[str, Any]:
     return {"_id": record_id(session_key), "expires_at": {"$gt": timezone.now()}}
 
 
-class SessionStore(SlidingSession):
+class SessionStore(JsonSession):
     def load(self) -> dict[str, Any]:
         record = None
         if self.session_key is not None:
@@ -87,17 +86,6 @@ class SessionStore(SlidingSession):
             return {}
         self.stored_until = record["expires_at"]
         return self.decode(record["data"])
-
-    # Plain JSON, not Django's signed encoding: like Django's cache engine, this trusts its
-    # store, and saves an HMAC check and a decompression on every request.
-    def encode(self, session_dict: dict[str, Any]) -> str:
-        return json.dumps(session_dict, separators=(",", ":"))
-
-    def decode(self, session_data: str) -> dict[str, Any]:
-        try:
-            return json.loads(session_data)  # type: ignore[no-any-return]
-        except ValueError:
-            return {}  # Unreadable (written by another version of the app): signed out.
 
     def exists(self, session_key: str | None) -> bool:
         if not session_key:

@@ -13,7 +13,6 @@ and cannot move an expiry without rewriting the session.
 """
 
 import functools
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .errors import SessionStoreUnavailable
-from .session_engine import SlidingSession
+from .session_engine import JsonSession
 
 # KEYS[1]: the record; ARGV: "create" or "update", data, until. 1 if written, else 0.
 WRITE = """
@@ -87,7 +86,7 @@ def reaching_redis() -> Iterator[None]:
         raise SessionStoreUnavailable("Redis") from error
 
 
-class SessionStore(SlidingSession):
+class SessionStore(JsonSession):
     def load(self) -> dict[str, Any]:
         fields: dict[bytes, bytes] = {}
         if self.session_key is not None:
@@ -100,17 +99,6 @@ class SessionStore(SlidingSession):
             return {}
         self.stored_until = datetime.fromtimestamp(float(fields[b"until"]), UTC)
         return self.decode(fields[b"data"])
-
-    # Plain JSON, not Django's signed encoding: like Django's cache engine, this trusts its
-    # store, and saves an HMAC check and a decompression on every request.
-    def encode(self, session_dict: dict[str, Any]) -> str:
-        return json.dumps(session_dict, separators=(",", ":"))
-
-    def decode(self, session_data: str | bytes) -> dict[str, Any]:
-        try:
-            return json.loads(session_data)  # type: ignore[no-any-return]
-        except ValueError:
-            return {}  # Unreadable (written by another version of the app): signed out.
 
     def exists(self, session_key: str | None) -> bool:
         if not session_key:

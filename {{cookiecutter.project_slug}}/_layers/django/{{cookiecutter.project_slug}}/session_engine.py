@@ -6,10 +6,14 @@ session's expiry still slides: once REFRESH_FRACTION of its lifetime has passed 
 was last pushed back, the middleware calls `extend()`, which moves the expiry of the record
 (and of the records that index it) without rewriting it. Each engine (session_store.py)
 says when a loaded record expires (`stored_until`) and implements `extend_records()`.
+The engines that are not built on one of Django's (Redis, MongoDB) keep sessions as plain
+JSON: `JsonSession`.
 """
 
+import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
@@ -56,3 +60,18 @@ class SlidingSession(SessionBase):
         until = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
         self.extend_records([self.session_key, *index_keys], until)
         self.stored_until = until
+
+
+class JsonSession(SlidingSession):
+    """A session kept as plain JSON, not in Django's signed encoding: like Django's cache
+    engine, the engines on Redis and MongoDB trust their store, and save an HMAC check and
+    a decompression on every request."""
+
+    def encode(self, session_dict: dict[str, Any]) -> str:
+        return json.dumps(session_dict, separators=(",", ":"))
+
+    def decode(self, session_data: str | bytes) -> dict[str, Any]:
+        try:
+            return json.loads(session_data)  # type: ignore[no-any-return]
+        except ValueError:
+            return {}  # Unreadable (written by another version of the app): signed out.
