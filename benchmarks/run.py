@@ -87,7 +87,7 @@ REDIS_WRITES = {
 }
 MEMORY_STORE_NOTE = (
     "not measurable from outside the process; see the app's store "
-    "(Flask and FastAPI: a bounded dict of their own, Django: LocMemCache)"
+    "(a bounded dict of the app's own)"
 )
 
 
@@ -1216,8 +1216,8 @@ def memory_bound_check(
     if server.worker_pid != pid:
         raise BenchmarkError(f"the worker was replaced during the sign-ins:\n{tail(server.log)}")
     signed_in = [signed_in_with(server.url, cookie) for cookie in cookies]
-    # The newest and oldest sign-ins to look at. Django's LocMemCache culls a third of its
-    # entries when full, and the session index has entries of its own: a tenth is safe.
+    # The newest and oldest sign-ins to look at. Django's store also holds the session
+    # index, whose records count against the bound: a tenth is safe.
     sample = min(bound // 10, 50)
     newest_kept = all(signed_in[-sample:])
     oldest_evicted = not any(signed_in[:sample])

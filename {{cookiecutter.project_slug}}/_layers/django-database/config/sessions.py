@@ -31,8 +31,6 @@ def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
         "ENGINE": f"{SLUG}.session_store",
         "DATABASES": {"default": database(url)},
         "INSTALLED_APPS": ["django.contrib.sessions"],
-        # Nothing is cached; Django wants a default cache all the same.
-        "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     }
 
 

@@ -1,8 +1,9 @@
 """Where sessions are kept: this process's memory (imported by settings.py).
 
-Django's cache session engine on a LocMemCache of at most SESSION_MEMORY_MAX_ENTRIES
-sessions; when it is full, a third of them go, least recently used first. Every worker
-process has its own store, so serve this with a single worker.
+A session engine of this project's own ({{ cookiecutter.project_slug }}/session_store.py) keeps at most
+SESSION_MEMORY_MAX_ENTRIES records (sessions, and the index that back-channel logout reads);
+beyond that the least recently written go first. Every worker process has its own store, so
+serve this with a single worker.
 """
 
 import logging
@@ -11,13 +12,18 @@ import shlex
 import sys
 from typing import Any
 
-LOCAL_MEMORY = "django.core.cache.backends.locmem.LocMemCache"
+from django.core.exceptions import ImproperlyConfigured
 
 logger = logging.getLogger(__name__)
 
 
 def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
-    max_entries = int(os.environ.get("SESSION_MEMORY_MAX_ENTRIES", "").strip() or 10_000)
+    """`lifetime` and `key_prefix` need no setting here: each record carries its own expiry,
+    and this process's store holds this app's sessions only."""
+    value = os.environ.get("SESSION_MEMORY_MAX_ENTRIES", "").strip() or "10000"
+    if not value.isdigit() or int(value) == 0:
+        message = f"SESSION_MEMORY_MAX_ENTRIES must be a positive whole number, not {value!r}."
+        raise ImproperlyConfigured(message)
     if (workers := worker_count()) > 1:
         logger.warning(
             "Sessions are kept in memory, but %d worker processes are asked for: each has its "
@@ -28,16 +34,7 @@ def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
     return {
         "KIND": "memory",
         "ENGINE": "{{ cookiecutter.project_slug }}.session_store",
-        "CACHES": {
-            "default": {"BACKEND": LOCAL_MEMORY},
-            "sessions": {
-                "BACKEND": LOCAL_MEMORY,
-                "LOCATION": "sessions",
-                "TIMEOUT": lifetime,
-                "KEY_PREFIX": key_prefix,
-                "OPTIONS": {"MAX_ENTRIES": max_entries},
-            },
-        },
+        "MAX_ENTRIES": int(value),
     }
 
 

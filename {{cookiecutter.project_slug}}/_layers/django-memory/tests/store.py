@@ -5,8 +5,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from django.core.cache import caches
-from django.core.cache.backends.locmem import LocMemCache
+
+from {{ cookiecutter.project_slug }}.session_store import MemoryStore, sessions_memory
 
 from .traffic import Traffic
 
@@ -18,32 +18,30 @@ def session_store() -> Iterator[None]:
 
 
 def stored_session_count() -> int:
-    # LocMemCache keeps its entries in this dict, expired ones included until culled.
-    return len(caches["sessions"]._cache)
+    return len(sessions_memory().entries)
 
 
 @contextmanager
 def store_traffic() -> Iterator[Traffic]:
-    """Count the calls to the memory store (every thread's LocMemCache) meanwhile."""
+    """Count the calls to the memory store meanwhile."""
     traffic = Traffic()
-    kinds = {"get": "reads", "has_key": "reads", "set": "writes", "add": "writes"}
-    kinds |= {"delete": "writes", "touch": "extensions"}
-    originals = {name: getattr(LocMemCache, name) for name in kinds}
+    kinds = {"get": "reads", "put": "writes", "delete": "writes", "extend": "extensions"}
+    originals = {name: getattr(MemoryStore, name) for name in kinds}
 
     def counted(name: str) -> Any:
-        def call(cache: LocMemCache, *args: Any, **kwargs: Any) -> Any:
+        def call(store: MemoryStore, *args: Any, **kwargs: Any) -> Any:
             setattr(traffic, kinds[name], getattr(traffic, kinds[name]) + 1)
-            return originals[name](cache, *args, **kwargs)
+            return originals[name](store, *args, **kwargs)
 
         return call
 
     for name in kinds:
-        setattr(LocMemCache, name, counted(name))
+        setattr(MemoryStore, name, counted(name))
     try:
         yield traffic
     finally:
         for name, original in originals.items():
-            setattr(LocMemCache, name, original)
+            setattr(MemoryStore, name, original)
 
 
 def app_env() -> dict[str, str]:

@@ -14,6 +14,7 @@ from config import sessions
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
 from .servers import PROJECT_DIR
+from .store import stored_session_count
 
 
 def test_session_expires_after_its_lifetime(
@@ -28,20 +29,30 @@ def test_session_expires_after_its_lifetime(
     assert client.get("/profile")["Location"] == "/sign-in"
 
 
-def test_store_keeps_at_most_max_entries(
+def test_store_keeps_the_newest_max_entries(
     logto: OidcProvider, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SESSION_MEMORY_MAX_ENTRIES", "5")
-    caches = sessions.store(lifetime=60, key_prefix="bounded:")["CACHES"]
-    caches["sessions"]["LOCATION"] = "bounded-test"
-    settings.CACHES = caches
+    settings.SESSION_STORE = sessions.store(lifetime=60, key_prefix="bounded:")
+    assert stored_session_count() == 0  # a store of its own, for its own bound
 
     browsers = [Client() for _ in range(12)]
     for browser in browsers:
         assert browser.get("/sign-in").status_code == 302
     kept = [browser for browser in browsers if stored_session(session_key(browser) or "")]
-    assert 0 < len(kept) <= 5
-    assert browsers[-1] in kept  # the newest session is never the one to go
+    assert kept == browsers[-5:]
+    assert stored_session_count() == 5
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many", "1e4"])
+def test_a_bad_bound_is_refused_in_one_line(value: str) -> None:
+    command = [sys.executable, "manage.py", "check"]
+    env = {**os.environ, "SESSION_MEMORY_MAX_ENTRIES": value}
+    result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert f"SESSION_MEMORY_MAX_ENTRIES must be a positive whole number, not {value!r}." in (
+        result.stderr
+    )
 
 
 @pytest.mark.parametrize(

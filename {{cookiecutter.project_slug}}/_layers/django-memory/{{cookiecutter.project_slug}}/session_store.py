@@ -1,42 +1,128 @@
-"""Django's cache session engine on this process's LocMemCache, with sliding expiry.
+"""A Django session engine in this process's memory: a bounded dict, oldest out first.
 
-LocMemCache knows when each entry expires; reading that is how a request learns, without a
-second look-up, whether its session is due to have its expiry pushed back (by `touch`, which
-leaves the entry itself alone).
+Sessions live as long as the process and are not shared between processes: serve with one
+worker (config/sessions.py warns otherwise). They are kept pickled, as a store outside the
+process keeps them serialised, so that a request never shares objects with another.
+
+Why not Django's cache engine on LocMemCache: on every request that validates and prefixes
+the key and takes the cache from a thread-local registry; it cannot tell when an entry
+expires without reaching into it; and when full it drops a third of its entries at once.
 """
 
+import functools
+import pickle
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
+from django.conf import settings
+from django.contrib.sessions.backends.base import CreateError, UpdateError
 
 from .session_engine import SlidingSession
 
 
-class SessionStore(CacheSessionStore, SlidingSession):
-    def load(self) -> dict[str, Any]:
-        data = super().load()
-        self._note_expiry()
-        return data
+class Entry(NamedTuple):
+    data: bytes
+    until: datetime
 
-    async def aload(self) -> dict[str, Any]:
-        data = await super().aload()
-        self._note_expiry()
-        return data
+
+class MemoryStore:
+    """Session records by key, least recently written (or extended) first."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self.entries: OrderedDict[str, Entry] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Entry | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None and entry.until <= datetime.now(UTC):
+                del self.entries[key]
+                return None
+        return entry
+
+    def put(self, key: str, entry: Entry, *, create: bool) -> bool:
+        """Store `entry` under a new key (`create`) or an existing one; False if it is not."""
+        with self.lock:
+            if (key in self.entries) == create:
+                return False
+            self.entries[key] = entry
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.max_entries:
+                self.entries.popitem(last=False)
+        return True
+
+    def extend(self, keys: list[str], until: datetime) -> None:
+        with self.lock:
+            for key in keys:
+                if (entry := self.entries.get(key)) is not None:
+                    self.entries[key] = entry._replace(until=until)
+                    self.entries.move_to_end(key)
+
+    def delete(self, key: str) -> None:
+        with self.lock:
+            self.entries.pop(key, None)
+
+    def delete_expired(self) -> None:
+        now = datetime.now(UTC)
+        with self.lock:
+            for key in [key for key, entry in self.entries.items() if entry.until <= now]:
+                del self.entries[key]
+
+
+@functools.cache
+def memory_store(max_entries: int) -> MemoryStore:
+    return MemoryStore(max_entries)
+
+
+def sessions_memory() -> MemoryStore:
+    return memory_store(settings.SESSION_STORE["MAX_ENTRIES"])
+
+
+class SessionStore(SlidingSession):
+    def load(self) -> dict[str, Any]:
+        entry = None if self.session_key is None else sessions_memory().get(self.session_key)
+        if entry is None:
+            # Unknown or expired: never adopt the id the client sent.
+            self._session_key = None
+            self.stored_until = None
+            return {}
+        self.stored_until = entry.until
+        return pickle.loads(entry.data)  # type: ignore[no-any-return]
+
+    def exists(self, session_key: str | None) -> bool:
+        return bool(session_key) and sessions_memory().get(session_key) is not None
+
+    def create(self) -> None:
+        while True:
+            self._session_key = self._get_new_session_key()
+            try:
+                self.save(must_create=True)
+            except CreateError:
+                continue  # Drawn twice; draw another.
+            self.modified = True
+            return
 
     def save(self, must_create: bool = False) -> None:
-        super().save(must_create)
-        self._saved(self.get_expiry_date())
-
-    def _note_expiry(self) -> None:
         if self.session_key is None:
-            self.stored_until = None
-            return
-        key = self._cache.make_key(self.cache_key)  # validated by the load itself
-        expires_at = self._cache._expire_info.get(key)  # type: ignore[attr-defined]
-        self.stored_until = None if expires_at is None else datetime.fromtimestamp(expires_at, UTC)
+            return self.create()
+        data = pickle.dumps(self._get_session(no_load=must_create), pickle.HIGHEST_PROTOCOL)
+        until = self.get_expiry_date()
+        if not sessions_memory().put(self.session_key, Entry(data, until), create=must_create):
+            # Taken (create), or deleted meanwhile by a sign-out elsewhere (update).
+            raise CreateError if must_create else UpdateError
+        self._saved(until)
+        return None
+
+    def delete(self, session_key: str | None = None) -> None:
+        if (session_key := session_key or self.session_key) is not None:
+            sessions_memory().delete(session_key)
 
     def extend_records(self, session_keys: list[str], until: datetime) -> None:
-        timeout = until.timestamp() - datetime.now(UTC).timestamp()
-        for session_key in session_keys:
-            self._cache.touch(self.cache_key_prefix + session_key, timeout)
+        sessions_memory().extend(session_keys, until)
+
+    @classmethod
+    def clear_expired(cls) -> None:
+        sessions_memory().delete_expired()

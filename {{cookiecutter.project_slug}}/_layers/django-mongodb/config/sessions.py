@@ -23,6 +23,4 @@ def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
         # A second to reach MongoDB: one that is down is a quick 503. Five for an answer.
         "CONNECT_TIMEOUT_MS": 1000,
         "ANSWER_TIMEOUT_MS": 5000,
-        # Nothing is cached; Django wants a default cache all the same.
-        "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     }

@@ -1,7 +1,7 @@
 """Where sessions are kept: Redis at REDIS_URL (imported by settings.py).
 
 A session engine of this project's own ({{ cookiecutter.project_slug }}/session_store.py) keeps one
-hash per session, under SESSION_KEY_PREFIX + session id; Redis deletes it when its lifetime
+string per session, under SESSION_KEY_PREFIX + session id; Redis deletes it when its lifetime
 is over.
 """
 
@@ -23,6 +23,4 @@ def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
         # a Redis that is up but busy.
         "CONNECT_TIMEOUT": 1,
         "ANSWER_TIMEOUT": 5,
-        # Nothing is cached; Django wants a default cache all the same.
-        "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
     }

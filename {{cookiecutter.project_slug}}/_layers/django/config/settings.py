@@ -103,8 +103,6 @@ INSTALLED_APPS = [
     "{{ cookiecutter.project_slug }}.apps.AppConfig",
 ]
 SESSION_ENGINE = SESSION_STORE["ENGINE"]
-CACHES = SESSION_STORE["CACHES"]
-SESSION_CACHE_ALIAS = "sessions"
 SESSION_COOKIE_AGE = SESSION_LIFETIME
 # Lifetime counts from the last use: the middleware pushes an unchanged session's expiry
 # back now and then (session_engine.py), without saving it again on every request.
