@@ -87,7 +87,7 @@ def app_env() -> dict[str, str]:
     return {"REDIS_URL": redis_url(), "SESSION_KEY_PREFIX": KEY_PREFIX}
 
 
-READS = {"HGETALL", "EXISTS"}
+READS = {"GET", "EXISTS"}
 
 
 @contextmanager

@@ -65,3 +65,16 @@ def test_app_recovers_when_redis_comes_back(
     with redis_server(port, tmp_path):
         assert client.get("/healthz").status_code == 200
         assert client.get("/profile").status_code == 200  # same session, still signed in
+
+
+def test_a_session_of_another_layout_reads_as_signed_out(
+    client: Client, logto: OidcProvider, settings: Any
+) -> None:
+    sign_in(client, logto, name="Alice")
+    key = KEY_PREFIX + (session_key(client) or "")
+    sessions_redis().delete(key)
+    sessions_redis().hset(key, mapping={"data": "{}", "until": "0"})  # an earlier version's
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Alice" not in response.content.decode()
+    assert client.get("/profile")["Location"] == "/sign-in"

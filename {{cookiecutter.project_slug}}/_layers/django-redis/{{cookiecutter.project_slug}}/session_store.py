@@ -1,11 +1,12 @@
 """A Django session engine on Redis, through redis-py.
 
-Each session is one hash under SESSION_KEY_PREFIX + session id: `data` (the session as
-JSON) and `until` (the Unix time it ends), which Redis deletes at `until`. One HGETALL
-reads a session and tells when its expiry was last pushed back; pushing it back sets
-`until` and the key's expiry, leaving `data` alone. Writes are Lua scripts (one command
-each) that never bring back a session deleted meanwhile, by a sign-out or a back-channel
-logout. redis-py parses replies with hiredis (a C parser) when it is installed, as here.
+Each session is one string under SESSION_KEY_PREFIX + session id: the Unix time it ends (8
+bytes) followed by the session as JSON; Redis deletes it at that time. One GET reads a
+session and tells when its expiry was last pushed back; pushing it back rewrites those 8
+bytes and the key's expiry, leaving the data alone. No write brings back a session deleted
+meanwhile (by a sign-out or a back-channel logout): a save is a SET only if the key exists
+(or, for a new session, only if it does not). redis-py parses replies with hiredis (a C
+parser) when it is installed, as here.
 
 Why not Django's cache engine on its RedisCache: that reads a Redis error as "no such
 session" (signing everyone out while Redis is down), makes a client object per operation,
@@ -13,6 +14,8 @@ and cannot move an expiry without rewriting the session.
 """
 
 import functools
+import struct
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,43 +28,46 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .errors import SessionStoreUnavailable
 from .session_engine import JsonSession
 
-# KEYS[1]: the record; ARGV: "create" or "update", data, until. 1 if written, else 0.
-WRITE = """
-if (ARGV[1] == 'create') == (redis.call('EXISTS', KEYS[1]) == 1) then return 0 end
-redis.call('HSET', KEYS[1], 'data', ARGV[2], 'until', ARGV[3])
-redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(ARGV[3]) * 1000))
-return 1
-"""
-# KEYS: records; ARGV[1]: until. Moves the expiry of those that still exist.
+UNTIL = struct.Struct(">d")  # the head of a record: when it ends, in Unix time
+# KEYS: records; ARGV[1]: the new head, ARGV[2]: the same time in milliseconds. Moves the
+# expiry of those that still exist.
 EXTEND = """
 for _, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
-    redis.call('HSET', key, 'until', ARGV[1])
-    redis.call('PEXPIREAT', key, math.floor(tonumber(ARGV[1]) * 1000))
+    redis.call('SETRANGE', key, 0, ARGV[1])
+    redis.call('PEXPIREAT', key, ARGV[2])
   end
 end
 return 1
 """
 
+_threads = threading.local()
 
-@functools.cache
-def redis_client(url: str, connect_timeout: float, answer_timeout: float) -> redis.Redis:
-    """One client, and so one connection, per process; it reconnects by itself.
 
-    The worker's threads share the connection, taking turns behind the client's lock: a
-    command is over in well under a millisecond, and no pool checkout on every command.
+def sessions_redis() -> redis.Redis:
+    """This thread's client of the sessions' Redis, as Django keeps a database connection
+    per thread; it reconnects by itself.
+
+    One connection per thread: the worker's threads neither queue for a shared one nor
+    check one out of a pool (and poll its socket) for every command.
     """
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=connect_timeout,
-        socket_timeout=answer_timeout,
-        single_connection_client=True,
-    )
+    store = settings.SESSION_STORE
+    clients: dict[str, redis.Redis] = _threads.__dict__.setdefault("clients", {})
+    if (client := clients.get(store["URL"])) is None:
+        client = redis.Redis.from_url(
+            store["URL"],
+            socket_connect_timeout=store["CONNECT_TIMEOUT"],
+            socket_timeout=store["ANSWER_TIMEOUT"],
+            single_connection_client=True,  # connects now: callers are in reaching_redis()
+        )
+        clients[store["URL"]] = client
+    return client
 
 
 @functools.cache
@@ -69,13 +75,12 @@ def script(client: redis.Redis, source: str) -> Script:
     return client.register_script(source)
 
 
-def sessions_redis() -> redis.Redis:
-    store = settings.SESSION_STORE
-    return redis_client(store["URL"], store["CONNECT_TIMEOUT"], store["ANSWER_TIMEOUT"])
-
-
 def record_key(session_key: str) -> str:
     return settings.SESSION_STORE["KEY_PREFIX"] + session_key
+
+
+def milliseconds(until: datetime) -> int:
+    return round(until.timestamp() * 1000)
 
 
 @contextmanager
@@ -88,17 +93,27 @@ def reaching_redis() -> Iterator[None]:
 
 class SessionStore(JsonSession):
     def load(self) -> dict[str, Any]:
-        fields: dict[bytes, bytes] = {}
+        record = None
         if self.session_key is not None:
             with reaching_redis():
-                fields = sessions_redis().hgetall(record_key(self.session_key))  # type: ignore[assignment]
-        if not fields or float(fields[b"until"]) <= time.time():
+                record = self.read(record_key(self.session_key))
+        (until,) = UNTIL.unpack_from(record) if record else (0.0,)
+        if until <= time.time():
             # Unknown or expired: never adopt the id the client sent.
             self._session_key = None
             self.stored_until = None
             return {}
-        self.stored_until = datetime.fromtimestamp(float(fields[b"until"]), UTC)
-        return self.decode(fields[b"data"])
+        self.stored_until = datetime.fromtimestamp(until, UTC)
+        return self.decode(record[UNTIL.size :])  # type: ignore[index]
+
+    @staticmethod
+    def read(key: str) -> bytes | None:
+        try:
+            return sessions_redis().get(key)  # type: ignore[return-value]
+        except ResponseError as error:
+            if str(error).startswith("WRONGTYPE"):
+                return None  # A hash: a session stored by an earlier version of this app.
+            raise
 
     def exists(self, session_key: str | None) -> bool:
         if not session_key:
@@ -121,11 +136,14 @@ class SessionStore(JsonSession):
             return self.create()
         data = self.encode(self._get_session(no_load=must_create))
         until = self.get_expiry_date()
-        mode = "create" if must_create else "update"
+        record = UNTIL.pack(until.timestamp()) + data.encode()
         with reaching_redis():
-            write = script(sessions_redis(), WRITE)
-            written = write(
-                keys=[record_key(self.session_key)], args=[mode, data, until.timestamp()]
+            written = sessions_redis().set(
+                record_key(self.session_key),
+                record,
+                pxat=milliseconds(until),
+                nx=must_create,
+                xx=not must_create,
             )
         if not written:
             # Taken meanwhile (create), or deleted meanwhile by a sign-out elsewhere (update).
@@ -142,8 +160,9 @@ class SessionStore(JsonSession):
 
     def extend_records(self, session_keys: list[str], until: datetime) -> None:
         keys = [record_key(session_key) for session_key in session_keys]
+        args = [UNTIL.pack(until.timestamp()), milliseconds(until)]
         with reaching_redis():
-            script(sessions_redis(), EXTEND)(keys=keys, args=[until.timestamp()])
+            script(sessions_redis(), EXTEND)(keys=keys, args=args)
 
     @classmethod
     def clear_expired(cls) -> None:
