@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.autoreload import file_changed
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.vary import vary_on_cookie
 from logto import LogtoException
 
 from . import session_index
@@ -70,7 +69,6 @@ def template_changed(**kwargs: object) -> None:
     home_page.cache_clear()
 
 
-@vary_on_cookie  # The page says who is signed in, even where no session was looked at.
 def index(request: HttpRequest) -> HttpResponse:
     # A plain view, unlike the others: every visit comes here, and the session alone says
     # who is signed in. Only an expired ID token needs Logto, to refresh it. Without a
@@ -81,8 +79,13 @@ def index(request: HttpRequest) -> HttpResponse:
         if user is None and SessionStorage(request.session).get("refreshToken") is not None:
             user = async_to_sync(signed_in_user)(request, session_client(request))
     if user is None:
-        return HttpResponse(home_page())
-    return HttpResponse(home_page(display_name(user), csrf_token(request)))
+        response = HttpResponse(home_page())
+    else:
+        response = HttpResponse(home_page(display_name(user), csrf_token(request)))
+    # The page says who is signed in, even where no session was looked at. (Set, not
+    # patched as @vary_on_cookie does: the response has no Vary header yet.)
+    response["Vary"] = "Cookie"
+    return response
 
 
 async def sign_in(request: HttpRequest) -> HttpResponse:
