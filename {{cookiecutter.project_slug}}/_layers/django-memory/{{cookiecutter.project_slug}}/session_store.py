@@ -4,9 +4,9 @@ Sessions live as long as the process and are not shared between processes: serve
 worker (config/sessions.py warns otherwise). They are kept pickled, as a store outside the
 process keeps them serialised, so that a request never shares objects with another.
 
-Why not Django's cache engine on LocMemCache: on every request that validates and prefixes
-the key and takes the cache from a thread-local registry; it cannot tell when an entry
-expires without reaching into it; and when full it drops a third of its entries at once.
+Why not Django's cache engine on LocMemCache: every read validates and prefixes the key and
+looks the cache up in a thread-local registry; it tells when an entry expires only from its
+internals; and when full it drops a third of its entries at once.
 """
 
 import functools
