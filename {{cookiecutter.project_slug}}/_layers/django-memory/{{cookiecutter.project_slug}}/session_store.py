@@ -95,16 +95,6 @@ class SessionStore(SlidingSession):
     def exists(self, session_key: str | None) -> bool:
         return bool(session_key) and sessions_memory().get(session_key) is not None
 
-    def create(self) -> None:
-        while True:
-            self._session_key = self._get_new_session_key()
-            try:
-                self.save(must_create=True)
-            except CreateError:
-                continue  # Drawn twice; draw another.
-            self.modified = True
-            return
-
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()

@@ -93,16 +93,6 @@ class SessionStore(JsonSession):
         with reaching_mongodb():
             return sessions_collection().find_one(unexpired(session_key), {"_id": 1}) is not None
 
-    def create(self) -> None:
-        while True:
-            self._session_key = self._get_new_session_key()
-            try:
-                self.save(must_create=True)
-            except CreateError:
-                continue  # The new key was taken meanwhile; draw another.
-            self.modified = True
-            return
-
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, SessionBase
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -41,6 +41,17 @@ class SlidingSession(SessionBase):
 
     async def _aget_new_session_key(self) -> str:
         return self._get_new_session_key()
+
+    def create(self) -> None:
+        # An engine's save(must_create=True) raises CreateError for a key that is taken.
+        while True:
+            self._session_key = self._get_new_session_key()
+            try:
+                self.save(must_create=True)
+            except CreateError:
+                continue  # The new key was taken meanwhile; draw another.
+            self.modified = True
+            return
 
     def _saved(self, until: datetime) -> None:
         """What an engine's save() does once the record is written: the data in the store
