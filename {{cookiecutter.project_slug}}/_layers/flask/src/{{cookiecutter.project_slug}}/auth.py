@@ -112,6 +112,10 @@ def current_user() -> Claims | None:
 
     Only a refresh needs a Logto client: a page view of a signed-in user makes none.
     """
+    if len(session) == 0:
+        # Nothing stored, as for most anonymous visitors. (Not `not session`: Flask-Session's
+        # bool() copies the session.)
+        return None
     if (claims := signed_in_claims()) is not None:
         return claims
     if SessionStorage(session).get("refreshToken") is None:

@@ -62,12 +62,13 @@ def home_page(name: str | None, csrf_token: str | None) -> str:
     or for one session, rather than on every visit; the latest HOME_PAGES_KEPT are kept.
     Not while templates reload (debug mode), so that a template edit shows at once.
     """
-    if current_app.jinja_env.auto_reload:
-        return render_home_page(name, csrf_token)
-    pages = current_app.extensions.get("home_pages")
-    if pages is None:
-        pages = current_app.extensions["home_pages"] = lru_cache(HOME_PAGES_KEPT)(render_home_page)
-    return pages(name, csrf_token)
+    render = current_app.extensions.get("home_page")
+    if render is None:
+        # Decided at the first visit, once the app is set up (`flask run --debug` included).
+        cached = not current_app.jinja_env.auto_reload
+        render = lru_cache(HOME_PAGES_KEPT)(render_home_page) if cached else render_home_page
+        current_app.extensions["home_page"] = render
+    return render(name, csrf_token)
 
 
 def render_home_page(name: str | None, csrf_token: str | None) -> str:
