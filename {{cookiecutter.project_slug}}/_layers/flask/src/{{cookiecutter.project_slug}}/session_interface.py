@@ -106,11 +106,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
     # Flask's session interface
 
     def open_session(self, app: Flask, request: Request) -> StoredSession:  # type: ignore[override]
-        # Most anonymous visitors send no cookie at all: parsing none would cost more than
-        # the rest of their visit to the session does. (The WSGI environ answers at once;
-        # `request.headers` raises and catches an error for a header that is not there.)
-        cookies = request.cookies if "HTTP_COOKIE" in request.environ else {}
-        sid = cookies.get(self.get_cookie_name(app))
+        sid = cookie_value(request.environ, self.get_cookie_name(app))
         if sid and (record := self.load(self._get_store_id(sid))) is not None:
             session = self.session_class(record.data, sid=sid)
             session.expires_at = record.expires_at
@@ -208,3 +204,17 @@ class StoreSessionInterface(ServerSideSessionInterface):
     ) -> None:
         expires_at = time.time() + session_lifetime.total_seconds()
         self.save(store_id, dict(session), expires_at, SignIn.of(session))
+
+
+def cookie_value(environ: Mapping[str, Any], name: str) -> str | None:
+    """The value of the cookie `name` that the request sent, read straight from the header.
+
+    Every request passes here. `request.cookies` parses and unquotes every cookie of the
+    header (~5 µs), and `request.headers` raises and catches an error for a header that is
+    not there; a session id, a URL-safe token of this app's own, needs neither.
+    """
+    for pair in environ.get("HTTP_COOKIE", "").split(";"):
+        key, _, value = pair.strip().partition("=")
+        if key == name:
+            return value
+    return None
