@@ -21,7 +21,7 @@ def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
     """`lifetime` and `key_prefix` need no setting here: each record carries its own expiry,
     and this process's store holds this app's sessions only."""
     value = os.environ.get("SESSION_MEMORY_MAX_ENTRIES", "").strip() or "10000"
-    if not value.isdigit() or int(value) == 0:
+    if not value.isdecimal() or int(value) == 0:
         message = f"SESSION_MEMORY_MAX_ENTRIES must be a positive whole number, not {value!r}."
         raise ImproperlyConfigured(message)
     if (workers := worker_count()) > 1:

@@ -39,11 +39,11 @@ class SessionMiddleware(DjangoSessionMiddleware):
                 set_session_cookie(response, session.session_key)
         except SessionStoreUnavailable:
             return session_store_unavailable(request)
-        vary_on_cookie(response)
+        add_vary_cookie(response)
         return response
 
 
-def vary_on_cookie(response: HttpResponse) -> None:
+def add_vary_cookie(response: HttpResponse) -> None:
     """What Django's middleware says of a response that read the session.
 
     patch_vary_headers() parses and rewrites the header, ~4 µs a request; the home page,

@@ -210,8 +210,9 @@ def cookie_value(environ: Mapping[str, Any], name: str) -> str | None:
     """The value of the cookie `name` that the request sent, read straight from the header.
 
     Every request passes here. `request.cookies` parses and unquotes every cookie of the
-    header (~5 µs), and `request.headers` raises and catches an error for a header that is
-    not there; a session id, a URL-safe token of this app's own, needs neither.
+    header into a MultiDict (~10 µs a signed-in request), and `request.headers` raises and
+    catches an error for a header that is not there; a session id, a URL-safe token of this
+    app's own, needs neither.
     """
     for pair in environ.get("HTTP_COOKIE", "").split(";"):
         key, _, value = pair.strip().partition("=")
