@@ -74,6 +74,8 @@ SIGNED_IN_BUDGETS: dict[tuple[str, str], float] = {
     ("fastapi", "redis"): 0.45,
 }
 ANONYMOUS_BUDGETS = {"flask": 0.95, "django": 0.95, "fastapi": 0.90}
+# The key that the bare apps' `/one-read` GETs: a copy of a signed-in session's record.
+ONE_READ_KEY = f"logto-bench-one-read-{secrets.token_hex(4)}"
 
 BARE_ENTRY_POINTS = {"flask": "bare_flask:app", "fastapi": "bare_fastapi:app"}
 # Options of gunicorn and uvicorn that take no value (any other option is followed by one).
@@ -86,8 +88,7 @@ REDIS_WRITES = {
     *("EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "PERSIST", "DEL", "UNLINK", "INCR"),
 }
 MEMORY_STORE_NOTE = (
-    "not measurable from outside the process; see the app's store "
-    "(a bounded dict of the app's own)"
+    "not measurable from outside the process; see the app's store (a bounded dict of the app's own)"
 )
 
 
@@ -547,6 +548,31 @@ class RedisStore:
         finally:
             connection.close()
 
+    def copy_largest_record(self, to_key: str) -> int:
+        """Copy the largest string under this run's prefix (a signed-in session's record)
+        to `to_key`, outside the prefix; returns its size in bytes."""
+        connection = self.connect()
+        try:
+            sizes = {
+                key: connection.command("STRLEN", key)
+                for key in self.keys()
+                if connection.command("TYPE", key) == "string"
+            }
+            if not sizes:
+                raise BenchmarkError("Redis holds no session record to copy")
+            largest = max(sizes, key=sizes.__getitem__)
+            connection.command("COPY", largest, to_key, "REPLACE")
+            return sizes[largest]
+        finally:
+            connection.close()
+
+    def delete(self, key: str) -> None:
+        connection = self.connect()
+        try:
+            connection.command("DEL", key)
+        finally:
+            connection.close()
+
     def server_pid(self) -> int | None:
         """The Redis server's process id, when it runs on this machine."""
         if self.host not in (HOST, "localhost"):
@@ -873,6 +899,19 @@ def summarize(loads: list[Load]) -> dict[str, Any]:
     }
 
 
+def paired_ratio(app: list[Load], bare: list[Load]) -> float:
+    """The median over the rounds of the app's req/s over the bare app's in the same round.
+
+    A round's targets run seconds apart: when the machine's speed drifts (a shared host),
+    each round's ratio still compares like with like, where the medians of the two
+    targets' rounds may come from different moments.
+    """
+    return statistics.median(
+        mine.requests_per_second / theirs.requests_per_second
+        for mine, theirs in zip(app, bare, strict=True)
+    )
+
+
 def median_or_none(values: list[float | None]) -> float | None:
     known = [value for value in values if value is not None]
     return round(statistics.median(known), 3) if known else None
@@ -1125,12 +1164,16 @@ def run_case(
         signed_in_page = http_get(app.url + "/", cookie)
         result["signed_in_sets_cookie"] = "set-cookie" in signed_in_page.headers
 
-        loads: dict[str, list[Load]] = {"bare": [], "anonymous": [], "signed_in": []}
         targets = {
             "bare": (bare.url + "/", None, bare.worker_pid),
             "anonymous": (app.url + "/", None, app.worker_pid),
             "signed_in": (app.url + "/", cookie, app.worker_pid),
         }
+        if isinstance(store, RedisStore):
+            # The floor: the bare app after one GET of a record as big as the session's.
+            record_bytes = store.copy_largest_record(ONE_READ_KEY)
+            targets["one_read"] = (bare.url + "/one-read", None, bare.worker_pid)
+        loads: dict[str, list[Load]] = {target: [] for target in targets}
         for url, target_cookie, _ in targets.values():  # warm-up, not counted
             wrk(url, min(1.0, mode.seconds), cookie=target_cookie)
         for _ in range(mode.rounds):  # interleaved: bare, app, bare, app...
@@ -1139,16 +1182,27 @@ def run_case(
         summaries = {target: summarize(runs) for target, runs in loads.items()}
         bare_rate = summaries["bare"]["requests_per_second"]
         result["bare"] = summaries["bare"]
+        ratios = {target: paired_ratio(runs, loads["bare"]) for target, runs in loads.items()}
         result["anonymous"] = summaries["anonymous"] | verdict(
-            summaries["anonymous"]["requests_per_second"] / bare_rate,
-            ANONYMOUS_BUDGETS[case.framework],
+            ratios["anonymous"], ANONYMOUS_BUDGETS[case.framework]
         )
         result["signed_in"] = summaries["signed_in"] | verdict(
-            summaries["signed_in"]["requests_per_second"] / bare_rate,
-            SIGNED_IN_BUDGETS.get((case.framework, case.backend)),
+            ratios["signed_in"], SIGNED_IN_BUDGETS.get((case.framework, case.backend))
         )
-        for target in ("anonymous", "signed_in"):
-            result[target]["cpu_ratio"] = cpu_ratio(summaries["bare"], summaries[target])
+        if "one_read" in summaries:
+            result["one_read"] = summaries["one_read"] | {
+                "ratio": round(ratios["one_read"], 3),
+                "record_bytes": record_bytes,
+                "note": "the bare app after one Redis GET of a copy of a signed-in session's "
+                "record, through redis-py as the app reads: the floor for a page whose "
+                "session lives in Redis",
+            }
+        for target in ("anonymous", "signed_in", "one_read"):
+            if target in result:
+                result[target]["cpu_ratio"] = cpu_ratio(summaries["bare"], summaries[target])
+                result[target]["ratio_of_medians"] = round(
+                    summaries[target]["requests_per_second"] / bare_rate, 3
+                )
         if mode.profile_page:
             page = summarize([wrk(app.url + "/profile", mode.seconds, cookie=cookie)])
             result["profile_page"] = page | {
@@ -1191,6 +1245,9 @@ def run_case(
         if store is not None:
             with suppress(BenchmarkError, OSError, RedisError):
                 store.clean()
+            if isinstance(store, RedisStore):
+                with suppress(OSError, RedisError):
+                    store.delete(ONE_READ_KEY)
         for process in reversed(list(processes.running)):  # the app and its store
             if process not in already_running:
                 processes.stop(process)
@@ -1331,6 +1388,7 @@ def details(results: list[dict[str, Any]]) -> str:
             f"| {result['framework']} {result['backend']} | {sign_ins['sign_ins']} sign-ins: "
             f"{provider} | {traffic['requests']} requests: {store} | {per_page:.2f} |"
         )
+    rows += one_read_rows(results)
     bounded = [result for result in results if "memory_bound" in result]
     if bounded:
         rows += [
@@ -1350,6 +1408,38 @@ def details(results: list[dict[str, Any]]) -> str:
             f"| {rss} MiB |"
         )
     return "\n".join(rows)
+
+
+def extra_time(ratio: float) -> float:
+    """What a page of this ratio takes beyond the bare page, in bare pages' time."""
+    return 1 / ratio - 1
+
+
+def one_read_rows(results: list[dict[str, Any]]) -> list[str]:
+    """The floor of each Redis case: what one GET costs the bare app, next to the budget."""
+    floors = [result for result in results if "one_read" in result]
+    if not floors:
+        return []
+    rows = [
+        "",
+        "| case | bare + one Redis GET (`/one-read`) req/s (ratio; CPU ratio) "
+        "| time beyond the bare page, in bare pages: one GET / the signed-in page "
+        "/ the budget allows |",
+        "|---|---|---|",
+    ]
+    for result in floors:
+        floor, signed = result["one_read"], result["signed_in"]
+        cpu = floor.get("cpu_ratio")
+        allowed = "–" if signed["budget"] is None else f"{extra_time(signed['budget']):.2f}"
+        rows.append(
+            f"| {result['framework']} {result['backend']} "
+            f"| {floor['requests_per_second']:.0f} ({floor['ratio']:.2f}"
+            f"{f'; CPU {cpu:.2f}' if cpu is not None else ''}), "
+            f"{floor['record_bytes']} bytes read "
+            f"| {extra_time(floor['ratio']):.2f} / {extra_time(signed['ratio']):.2f} "
+            f"/ {allowed} |"
+        )
+    return rows
 
 
 def update_readme(report: dict[str, Any]) -> None:
@@ -1468,7 +1558,9 @@ def main(argv: list[str] | None = None) -> int:
                         if provider is None:
                             provider = start_provider(processes, project, workdir)
                         if bare is None:
-                            bare = start_bare(processes, framework, project, workdir)
+                            bare = start_bare(
+                                processes, framework, project, workdir, args.redis_url
+                            )
                             report.setdefault("bare_commands", {})[framework] = shlex.join(
                                 bare.argv
                             )
@@ -1504,8 +1596,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(case.get("status") == "ok" for case in report["cases"]) else 1
 
 
-def start_bare(processes: Processes, framework: str, project: Path, workdir: Path) -> Server:
-    """The bare app of `framework`, in the project's env, under the project's server command."""
+def start_bare(
+    processes: Processes, framework: str, project: Path, workdir: Path, redis_url: str
+) -> Server:
+    """The bare app of `framework`, in the project's env, under the project's server command
+    (its `/one-read` reads from `redis_url`)."""
     argv = dockerfile_command(project)
     index = entry_point_index(argv)
     argv[index] = bare_entry_point(framework, argv[index])
@@ -1516,7 +1611,9 @@ def start_bare(processes: Processes, framework: str, project: Path, workdir: Pat
     if Path(argv[0]).name == "gunicorn" and config.is_file():
         # gunicorn reads ./gunicorn.conf.py: the bare app gets the app's (threads and all).
         argv[1:1] = ["--config", str(config)]
-    env = plain_env(PYTHONPATH=str(BARE_APPS))
+    env = plain_env(
+        PYTHONPATH=str(BARE_APPS), BARE_REDIS_URL=redis_url, BARE_REDIS_KEY=ONE_READ_KEY
+    )
     return start_server(
         processes, f"bare {framework}", argv, cwd=BARE_APPS, env=env, port=port,
         log=workdir / f"bare-{framework}.log", ready_path="/",
@@ -1546,8 +1643,9 @@ def print_case(result: dict[str, Any]) -> None:
         return
     if "store_cpu" in result:
         print(f"   store      {result['store_cpu']}", flush=True)
-    for target in ("bare", "anonymous", "signed_in"):
-        section = result[target]
+    for target in ("bare", "anonymous", "signed_in", "one_read"):
+        if (section := result.get(target)) is None:
+            continue
         ratio = f" ratio {section['ratio']:.2f}" if "ratio" in section else ""
         print(
             f"   {target:<10} {section['requests_per_second']:>8.0f} req/s{ratio}"

@@ -78,6 +78,25 @@ def test_quick_run_completes_and_writes_its_json(tmp_path: Path) -> None:
     assert "| flask memory |" in result.stdout  # the table
 
 
+@pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
+)
+def test_a_redis_case_measures_the_floor_of_one_read(tmp_path: Path) -> None:
+    output = tmp_path / "quick-redis.json"
+    argv = [sys.executable, str(TEMPLATE / "benchmarks" / "run.py"), "--quick",
+            "--backends", "redis", "--output", str(output)]  # fmt: skip
+    result = subprocess.run(
+        argv, cwd=TEMPLATE, capture_output=True, text=True, timeout=240, check=False
+    )
+    assert output.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
+    [case] = json.loads(output.read_text())["cases"]
+    assert case["status"] == "ok", case.get("error")
+    floor = case["one_read"]
+    assert floor["requests"] > 0 and floor["bad_responses"] == 0
+    assert floor["ratio"] > 0 and floor["record_bytes"] > 1000  # a signed-in session's record
+    assert "| flask redis | " in result.stdout.split("one Redis GET")[1]  # the floor's table
+
+
 def benchmark_module() -> ModuleType:
     path = TEMPLATE / "benchmarks" / "run.py"
     spec = importlib.util.spec_from_file_location("benchmarks_run", path)

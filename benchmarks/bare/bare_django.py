@@ -6,9 +6,16 @@ cost. (startproject's session, auth and messages middleware are what the app rep
 CommonMiddleware the app does not use.) Without any middleware, this page is ~10 µs faster
 in-process, and SecurityMiddleware accounts for nearly all of that.
 
+`/one-read` is the same page after one Redis GET of `BARE_REDIS_KEY` (through redis-py, one
+connection per thread, as the Redis project's sessions read): the floor for any page whose
+session lives in Redis.
+
 Served as `bare_django:application` (WSGI) or `bare_django:asgi_application` (ASGI),
 whichever kind of entry point the baked project's Dockerfile serves.
 """
+
+import os
+import threading
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -28,11 +35,27 @@ settings.configure(
 )
 
 
+PAGE = "<!doctype html><title>Hello</title><p>Hello Logto!</p>"
+
+
 def index(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("<!doctype html><title>Hello</title><p>Hello Logto!</p>")
+    return HttpResponse(PAGE)
 
 
-urlpatterns = [path("", index)]
+_threads = threading.local()
+
+
+def one_read(request: HttpRequest) -> HttpResponse:
+    if (client := getattr(_threads, "redis", None)) is None:
+        import redis  # only there in a Redis project
+
+        client = redis.Redis.from_url(os.environ["BARE_REDIS_URL"], single_connection_client=True)
+        _threads.redis = client
+    client.get(os.environ["BARE_REDIS_KEY"])
+    return HttpResponse(PAGE)
+
+
+urlpatterns = [path("", index), path("one-read", one_read)]
 
 from django.core.asgi import get_asgi_application  # noqa: E402 (needs the settings)
 from django.core.wsgi import get_wsgi_application  # noqa: E402
