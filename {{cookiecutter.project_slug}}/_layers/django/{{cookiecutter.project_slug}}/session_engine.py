@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+from django.utils.module_loading import import_string
 
 # Push a session's expiry back at most once per this share of its lifetime.
 REFRESH_FRACTION = 0.1
@@ -28,6 +29,18 @@ REFRESH_FRACTION = 0.1
 class SlidingSession(SessionBase):
     # When the store lets the loaded record expire; None until one is loaded.
     stored_until: datetime | None = None
+
+    def __init__(self, session_key: str | None = None) -> None:
+        # SessionBase's, less its import of SESSION_SERIALIZER: every request makes a
+        # session, anonymous ones too, and only Django's signed encoding (the database
+        # engine's) uses the serializer. The import is most of a session's making (~1 µs).
+        self._session_key = session_key
+        self.accessed = False
+        self.modified = False
+
+    @property
+    def serializer(self) -> Any:
+        return import_string(settings.SESSION_SERIALIZER)
 
     def extend_records(self, session_keys: list[str], until: datetime) -> None:
         """Move the expiry of the records stored under `session_keys` that still exist to
