@@ -1170,9 +1170,13 @@ def run_case(
             "signed_in": (app.url + "/", cookie, app.worker_pid),
         }
         if isinstance(store, RedisStore):
-            # The floor: the bare app after one GET of a record as big as the session's.
+            # The floor: the bare app after one GET of a copy of the session's record, in
+            # this project's env (the shared bare app's may have no Redis client).
             record_bytes = store.copy_largest_record(ONE_READ_KEY)
-            targets["one_read"] = (bare.url + "/one-read", None, bare.worker_pid)
+            floor = start_bare(processes, case.framework, project, workdir, redis_url)
+            if (status := http_get(floor.url + "/one-read").status_code) != 200:
+                raise BenchmarkError(f"the bare app's /one-read answered {status}")
+            targets["one_read"] = (floor.url + "/one-read", None, floor.worker_pid)
         loads: dict[str, list[Load]] = {target: [] for target in targets}
         for url, target_cookie, _ in targets.values():  # warm-up, not counted
             wrk(url, min(1.0, mode.seconds), cookie=target_cookie)
