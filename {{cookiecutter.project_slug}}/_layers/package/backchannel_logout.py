@@ -2,8 +2,9 @@
 
 OpenID Connect Back-Channel Logout 1.0, section 2.6: the token is a JWT signed with the
 provider's keys (the JWKS that ID tokens are checked against), issued by the provider for
-this app, recent, carrying the back-channel logout event, naming a user (`sub`) and/or a
-provider session (`sid`), and never a `nonce` (so that an ID token cannot pass as one).
+this app, recent, expiring (`exp` is required), carrying the back-channel logout event,
+naming a user (`sub`) and/or a provider session (`sid`), and never a `nonce` (so that an ID
+token cannot pass as one).
 """
 
 import time
@@ -40,7 +41,7 @@ def validate_logout_token(token: str, core: OidcCore, app_id: str) -> LogoutToke
             audience=app_id,
             issuer=core.metadata.issuer,
             leeway=LEEWAY,
-            options={"require": ["iss", "aud", "iat", "jti", "events"]},
+            options={"require": ["iss", "aud", "iat", "exp", "jti", "events"]},
         )
     except jwt.PyJWTError as error:
         raise InvalidLogoutTokenError(str(error)) from error
@@ -58,5 +59,5 @@ def validate_logout_token(token: str, core: OidcCore, app_id: str) -> LogoutToke
         sub=sub or None,
         sid=sid or None,
         jti=str(claims["jti"]),
-        exp=int(claims.get("exp", claims["iat"] + MAX_AGE)),
+        exp=int(claims["exp"]),
     )

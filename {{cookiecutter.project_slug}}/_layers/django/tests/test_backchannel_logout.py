@@ -145,6 +145,7 @@ INVALID_CLAIMS = {
     "a nonce": {"nonce": "n-0S6_WzA2Mj"},
     "expired": {"iat": int(time.time()) - 3600, "exp": int(time.time()) - 3000},
     "neither sub nor sid": {"sub": None},
+    "no expiry": {"exp": None},
 }
 
 

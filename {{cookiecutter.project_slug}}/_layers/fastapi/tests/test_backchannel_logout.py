@@ -150,6 +150,7 @@ INVALID_TOKENS = {
     "expired": lambda provider: provider.logout_token(APP_ID, iat=NOW - 3600, exp=NOW - 3000),
     "issued long ago": lambda provider: provider.logout_token(APP_ID, iat=NOW - 3600),
     "neither sub nor sid": lambda provider: provider.logout_token(APP_ID, sub=None),
+    "no expiry": lambda provider: provider.logout_token(APP_ID, exp=None),
     "not a JWT": lambda provider: "not-a-token",
     "empty": lambda provider: "",
 }
