@@ -6,21 +6,13 @@ screenshots in docs/screenshots/ that this repo's README shows.
 """
 
 import os
-import re
-import shlex
-import signal
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from .conftest import CHOICES, TEMPLATE, run
+from .servers import free_port, project_env, provider, serving_readme_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -35,65 +27,6 @@ SCREENSHOTS = TEMPLATE / "docs" / "screenshots"
 # Playwright waits 5 s for what a test expects to see; a CI machine baking other projects at the
 # same time can take longer to serve a page.
 expect.set_options(timeout=15_000)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def readme_run_command(project: Path) -> str:
-    """The first command of the baked README, which serves the app on port 8000."""
-    block = re.search(r"```sh\n(.*?)\n", (project / "README.md").read_text())
-    assert block, "the README must start with a command block"
-    return block[1].split("#")[0].strip()
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop a server started in its own session, with whatever it started."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        # A server still busy after 15 s must not hide what failed in the test itself.
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-
-
-@contextmanager
-def serving(command: list[str], cwd: Path, env: dict[str, str], url: str) -> Iterator[None]:
-    process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
-    try:
-        for _ in range(300):
-            assert process.poll() is None, f"{shlex.join(command)} exited early"
-            try:
-                if httpx.get(url, timeout=1).status_code < 500:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail(f"{url} did not answer")
-        yield
-    finally:
-        stop(process)
-
-
-@contextmanager
-def provider(project: Path, env: dict[str, str]) -> Iterator[str]:
-    process = subprocess.Popen(
-        ["uv", "run", "python", "-W", "ignore", "tests/oidc_provider.py"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert process.stdout is not None
-        yield f"http://127.0.0.1:{int(process.stdout.readline())}"
-    finally:
-        stop(process)
 
 
 def only_this_machine(route: Route) -> None:
@@ -113,20 +46,21 @@ def screenshot(page: Page, directory: Path, name: str) -> None:
 def test_a_person_signs_in_and_out_with_chromium(baked, tmp_path: Path, framework: str) -> None:
     project = baked(framework, "memory")
     assert run(["uv", "sync", "-q"], project).returncode == 0
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    env = project_env()
     shots = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
 
     with provider(project, env) as endpoint:
+        port = free_port()
         app_env = env | {
-            "BASE_URL": base_url,
+            "BASE_URL": f"http://127.0.0.1:{port}",
             "LOGTO_ENDPOINT": endpoint,
             "LOGTO_APP_ID": "browser-test",
             "LOGTO_APP_SECRET": "browser-test-secret",
         }
-        command = shlex.split(readme_run_command(project).replace("8000", str(port)))
-        with serving(command, project, app_env, base_url + "/"), sync_playwright() as playwright:
+        with (
+            serving_readme_app(project, app_env, port) as base_url,
+            sync_playwright() as playwright,
+        ):
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 900, "height": 600})
             page.route("**/*", only_this_machine)
