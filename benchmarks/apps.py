@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from cookiecutter.main import cookiecutter
 
-from config import APP_CPU, BARE_APPS, HOST, ONE_READ_KEY, TEMPLATE, BenchmarkError
+from config import APP_CPU, BARE_APPS, HOST, TEMPLATE, BenchmarkError, RecordCopy
 from processes import Processes, free_port, http_get, plain_env, serving_pid, tail
 
 BARE_ENTRY_POINTS = {"flask": "bare_flask:app", "fastapi": "bare_fastapi:app"}
@@ -184,10 +184,14 @@ def start_server(
 
 
 def start_bare(
-    processes: Processes, framework: str, project: Path, workdir: Path, redis_url: str
+    processes: Processes,
+    framework: str,
+    project: Path,
+    workdir: Path,
+    record: RecordCopy | None = None,
 ) -> Server:
     """The bare app of `framework`, in the project's env, under the project's server command
-    (its `/one-read` reads from `redis_url`)."""
+    (its `/one-read` reads `record`, through the project's driver for that store)."""
     argv = dockerfile_command(project)
     index = entry_point_index(argv)
     argv[index] = bare_entry_point(framework, argv[index])
@@ -198,9 +202,7 @@ def start_bare(
     if Path(argv[0]).name == "gunicorn" and config.is_file():
         # gunicorn reads ./gunicorn.conf.py: the bare app gets the app's (threads and all).
         argv[1:1] = ["--config", str(config)]
-    env = plain_env(
-        PYTHONPATH=str(BARE_APPS), BARE_REDIS_URL=redis_url, BARE_REDIS_KEY=ONE_READ_KEY
-    )
+    env = plain_env(PYTHONPATH=str(BARE_APPS), **(record.env if record else {}))
     return start_server(
         processes, f"bare {framework}", argv, cwd=BARE_APPS, env=env, port=port,
         log=workdir / f"bare-{framework}.log", ready_path="/",

@@ -24,18 +24,18 @@ from checks import anonymous_checks, anonymous_memory_check, count_requests, mem
 from config import (
     ANONYMOUS_BUDGETS,
     HOST,
-    ONE_READ_KEY,
     RESULTS,
     SIGNED_IN_BUDGETS,
     BenchmarkError,
     Mode,
+    RecordCopy,
 )
 from load import Target, cpu_ratio, interleaved_rounds, paired_ratio, summarize, verdict, wrk
-from processes import Processes, free_port, http_get, plain_env
+from processes import Processes, free_port, http_get, plain_env, tail
 from profiling import profile_worker
 from redis_store import RedisError, RedisStore, pinned_beside_the_app
 from signin import Provider, provider_kind, sign_in
-from stores import Store, start_store
+from stores import MemoryStore, Store, start_store
 
 
 @dataclass
@@ -61,7 +61,7 @@ class Bench:
 
 
 @dataclass
-class App:
+class AppCommand:
     """The baked project's server command and environment, to start it (again) with."""
 
     case: Case
@@ -108,7 +108,7 @@ def run_case(case: Case, bench: Bench, provider: Provider, project: Path, bare: 
 
 def prepare_app(
     case: Case, project: Path, provider: Provider, prefix: str, store_env: dict[str, str]
-) -> App:
+) -> AppCommand:
     """The app's environment and server command, after the Dockerfile's steps before the
     server (e.g. Django's `manage.py migrate`) have run."""
     port = free_port()
@@ -131,11 +131,16 @@ def prepare_app(
             raise BenchmarkError(f"{shlex.join(step)} failed:\n{done.stderr[-2000:]}")
     argv = bind_to(server, port)
     argv[0] = str(project / ".venv" / "bin" / argv[0])
-    return App(case, project, argv, env, port)
+    return AppCommand(case, project, argv, env, port)
 
 
 def measure(
-    case: Case, bench: Bench, provider: Provider, app_command: App, store: Store, bare: Server
+    case: Case,
+    bench: Bench,
+    provider: Provider,
+    app_command: AppCommand,
+    store: Store,
+    bare: Server,
 ) -> None:
     """Every measurement of a case, in the README's order, on one app process (and a fresh,
     bounded one for the memory backend)."""
@@ -218,7 +223,8 @@ def load_targets(
     if floor is not None:
         result["one_read"] = summaries["one_read"] | {
             "ratio": round(ratios["one_read"], 3),
-            "record_bytes": floor.record_bytes,
+            "record_bytes": floor.record.record_bytes,
+            "read": floor.record.read,
             "note": floor.note,
         }
     bare_rate = summaries["bare"]["requests_per_second"]
@@ -242,30 +248,29 @@ class Floor:
     session's record, through the store's driver as the project reads it."""
 
     target: Target
-    record_bytes: int
+    record: RecordCopy
     note: str
 
 
 def store_floor(case: Case, bench: Bench, project: Path, store: Store) -> Floor | None:
     """The floor of a store outside the process, served by a bare app in this project's
     env (the shared bare app's may have no client for this store)."""
-    if not isinstance(store, RedisStore):
+    if isinstance(store, MemoryStore):
         return None
-    record_bytes = store.copy_largest_record(ONE_READ_KEY)
-    server = start_bare(bench.processes, case.framework, project, bench.workdir, bench.redis_url)
+    record = store.copy_signed_in_record()
+    server = start_bare(bench.processes, case.framework, project, bench.workdir, record)
     if (status := http_get(server.url + "/one-read").status_code) != 200:
-        raise BenchmarkError(f"the bare app's /one-read answered {status}")
+        log = tail(server.log)
+        raise BenchmarkError(f"the bare app's /one-read answered {status}:\n{log}")
     note = (
-        "the bare app after one Redis GET of a copy of a signed-in session's record, through "
-        "redis-py as the app reads: the floor for a page whose session lives in Redis"
+        f"the bare app after {record.read} of a copy of a signed-in session's record, through "
+        f"the driver the project's sessions use: the floor for a page whose session lives in "
+        f"{store.kind}"
     )
-    return Floor(Target(server.url + "/one-read", None, server.worker_pid), record_bytes, note)
+    return Floor(Target(server.url + "/one-read", None, server.worker_pid), record, note)
 
 
 def clean_store(store: Store) -> None:
     """Delete this case's records (and the floor's copy) from a store that outlives it."""
     with suppress(BenchmarkError, OSError, RedisError):
         store.clean()
-    if isinstance(store, RedisStore):
-        with suppress(OSError, RedisError):
-            store.delete(ONE_READ_KEY)

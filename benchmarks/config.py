@@ -67,5 +67,14 @@ FULL = Mode(seconds=2, rounds=8, sign_ins=10, counted_requests=200, anonymous_re
             profile_page=True, bounded_sign_ins=10_000, memory_bound=1_000)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class RecordCopy:
+    """A copy of a signed-in session's record at ONE_READ_KEY, for the bare app's `/one-read`."""
+
+    env: dict[str, str]  # the bare app's BARE_* variables: where to read it, and how
+    record_bytes: int
+    read: str  # what `/one-read` does, for the report (e.g. "one Redis GET")
+
+
 class BenchmarkError(Exception):
     """A case could not be measured; the message says why."""

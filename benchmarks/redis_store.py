@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from config import APP_CPU, HOST, BenchmarkError
+from config import APP_CPU, HOST, ONE_READ_KEY, BenchmarkError, RecordCopy
 
 REDIS_READS = {"GET", "MGET", "HGET", "HMGET", "HGETALL", "EXISTS", "TTL", "PTTL", "STRLEN", "TYPE"}
 REDIS_WRITES = {
@@ -93,9 +93,22 @@ class RedisStore:
         connection.command("SELECT", self.db)
         return connection
 
-    def keys(self) -> list[str]:
+    @contextmanager
+    def connected(self) -> Iterator[RedisConnection]:
+        """A connection of its own, closed after the block."""
         connection = self.connect()
         try:
+            yield connection
+        finally:
+            connection.close()
+
+    def command(self, *args: str) -> Any:
+        """One command on a connection of its own."""
+        with self.connected() as connection:
+            return connection.command(*args)
+
+    def keys(self) -> list[str]:
+        with self.connected() as connection:
             cursor, found = "0", []
             while True:
                 cursor, batch = connection.command(
@@ -104,26 +117,14 @@ class RedisStore:
                 found.extend(batch)
                 if cursor == "0":
                     return found
-        finally:
-            connection.close()
 
     def session_count(self) -> int:
         return len(self.keys())
 
-    def clean(self) -> None:
-        keys = self.keys()
-        connection = self.connect()
-        try:
-            for start in range(0, len(keys), 500):
-                connection.command("DEL", *keys[start : start + 500])
-        finally:
-            connection.close()
-
-    def copy_largest_record(self, to_key: str) -> int:
+    def copy_signed_in_record(self) -> RecordCopy:
         """Copy the largest string under this run's prefix (a signed-in session's record)
-        to `to_key`, outside the prefix; returns its size in bytes."""
-        connection = self.connect()
-        try:
+        to ONE_READ_KEY, outside the prefix."""
+        with self.connected() as connection:
             sizes = {
                 key: connection.command("STRLEN", key)
                 for key in self.keys()
@@ -132,36 +133,27 @@ class RedisStore:
             if not sizes:
                 raise BenchmarkError("Redis holds no session record to copy")
             largest = max(sizes, key=sizes.__getitem__)
-            connection.command("COPY", largest, to_key, "REPLACE")
-            return sizes[largest]
-        finally:
-            connection.close()
+            connection.command("COPY", largest, ONE_READ_KEY, "REPLACE")
+        env = {"BARE_STORE": "redis", "BARE_STORE_URL": self.url, "BARE_RECORD_KEY": ONE_READ_KEY}
+        return RecordCopy(env, sizes[largest], "one Redis GET")
 
-    def delete(self, key: str) -> None:
-        connection = self.connect()
-        try:
-            connection.command("DEL", key)
-        finally:
-            connection.close()
+    def clean(self) -> None:
+        """Delete this run's keys and the floor's copy."""
+        keys = [*self.keys(), ONE_READ_KEY]
+        with self.connected() as connection:
+            for start in range(0, len(keys), 500):
+                connection.command("DEL", *keys[start : start + 500])
 
     def server_pid(self) -> int | None:
         """The Redis server's process id, when it runs on this machine."""
         if self.host not in (HOST, "localhost"):
             return None
-        connection = self.connect()
-        try:
-            text = connection.command("INFO", "server")
-        finally:
-            connection.close()
+        text = self.command("INFO", "server")
         match = re.search(r"^process_id:(\d+)", text, re.MULTILINE)
         return int(match[1]) if match else None
 
     def commandstats(self) -> Counter[str]:
-        connection = self.connect()
-        try:
-            text = connection.command("INFO", "commandstats")
-        finally:
-            connection.close()
+        text = self.command("INFO", "commandstats")
         return Counter(
             {
                 match[1].upper(): int(match[2])
@@ -202,9 +194,7 @@ class RedisStore:
             yield result
         finally:
             after = self.commandstats()
-            connection = self.connect()
-            connection.command("ECHO", marker)
-            connection.close()
+            self.command("ECHO", marker)
             done.wait(10)
             monitor.close()
             watcher.join(5)

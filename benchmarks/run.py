@@ -167,9 +167,7 @@ def run_framework(
             uv_sync(project, bench.workdir / f"{case.name}-setup.log")
             provider = provider or start_provider(bench.processes, project, bench.workdir)
             if bare is None:
-                bare = start_bare(
-                    bench.processes, framework, project, bench.workdir, bench.redis_url
-                )
+                bare = start_bare(bench.processes, framework, project, bench.workdir)
                 report.setdefault("bare_commands", {})[framework] = shlex.join(bare.argv)
         except (BenchmarkError, OSError, subprocess.SubprocessError) as error:
             case.result.update(status="failed", error=str(error)[-3000:])

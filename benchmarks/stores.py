@@ -15,9 +15,30 @@ from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from config import APP_CPU, HOST, MEMORY_STORE_NOTE, BenchmarkError
+from config import APP_CPU, HOST, MEMORY_STORE_NOTE, ONE_READ_KEY, BenchmarkError, RecordCopy
 from processes import Processes, free_port, plain_env, tail
 from redis_store import RedisStore
+
+# Run with the project's interpreter (which has pymongo): argv is the URL, then what to do.
+MONGODB_PROBE = """
+import json, sys, bson, pymongo
+client = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=10000)
+if sys.argv[2] == "opcounters":
+    print(json.dumps(client.admin.command("serverStatus")["opcounters"]))
+    sys.exit()
+db = client.get_default_database()
+names = [name for name in db.list_collection_names() if not name.startswith("system.")]
+if sys.argv[2] == "documents":
+    print(json.dumps({name: db[name].count_documents({}) for name in names}))
+else:  # copy the largest document (a signed-in session's) to the _id argv[3]
+    found = [(len(bson.encode(doc)), name, doc) for name in names for doc in db[name].find()]
+    size, name, doc = max(found, key=lambda entry: entry[0])
+    doc["_id"] = sys.argv[3]
+    if "id" in doc:  # the Flask project's own key, a unique one
+        doc["id"] = sys.argv[3]
+    db[name].insert_one(doc)
+    print(json.dumps({"collection": name, "bytes": size}))
+"""
 
 
 class MongoStore:
@@ -29,19 +50,10 @@ class MongoStore:
         self.url = url
         self.python = python  # the baked project's interpreter, which has pymongo
 
-    def probe(self, what: str) -> dict[str, Any]:
-        code = (
-            "import json, sys, pymongo\n"
-            "client = pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=10000)\n"
-            "if sys.argv[2] == 'opcounters':\n"
-            "    print(json.dumps(client.admin.command('serverStatus')['opcounters']))\n"
-            "else:\n"
-            "    db = client.get_default_database()\n"
-            "    names = [n for n in db.list_collection_names() if not n.startswith('system.')]\n"
-            "    print(json.dumps({n: db[n].count_documents({}) for n in names}))\n"
-        )
+    def probe(self, *args: str) -> dict[str, Any]:
+        """MONGODB_PROBE run with the project's pymongo; its answer (JSON)."""
         result = subprocess.run(
-            [str(self.python), "-c", code, self.url, what],
+            [str(self.python), "-c", MONGODB_PROBE, self.url, *args],
             capture_output=True,
             text=True,
             timeout=60,
@@ -50,6 +62,17 @@ class MongoStore:
         if result.returncode != 0:
             raise BenchmarkError(f"MongoDB probe failed: {result.stderr[-1000:]}")
         return dict(json.loads(result.stdout))
+
+    def copy_signed_in_record(self) -> RecordCopy:
+        """Copy the largest document (a signed-in session's) to `_id` ONE_READ_KEY."""
+        copied = self.probe("copy", ONE_READ_KEY)
+        env = {
+            "BARE_STORE": "mongodb",
+            "BARE_STORE_URL": self.url,
+            "BARE_RECORD_KEY": ONE_READ_KEY,
+            "BARE_RECORD_TABLE": copied["collection"],
+        }
+        return RecordCopy(env, copied["bytes"], "one MongoDB find")
 
     def session_count(self) -> int:
         return sum(self.probe("documents").values())
@@ -105,17 +128,42 @@ class DatabaseStore:
         if not self.path.exists():
             return 0
         with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as db:
-            tables = [
-                row[0]
-                for row in db.execute(
-                    "SELECT name FROM sqlite_master"
-                    " WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-                )
-                if row[0] not in NOT_SESSION_TABLES
-            ]
             return sum(
-                db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in tables
+                db.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                for table in session_tables(db)
             )
+
+    def copy_signed_in_record(self) -> RecordCopy:
+        """Copy the largest row (a signed-in session's) to the key ONE_READ_KEY, in the
+        same table."""
+        with closing(sqlite3.connect(self.path, timeout=10)) as db:
+            db.row_factory = sqlite3.Row
+            rows = [
+                (table, row)
+                for table in session_tables(db)
+                for row in db.execute(f'SELECT * FROM "{table}"')
+            ]
+            if not rows:
+                raise BenchmarkError("the database holds no session record to copy")
+            table, row = max(rows, key=lambda found: row_bytes(found[1]))
+            [key_column] = [
+                info[1] for info in db.execute(f'PRAGMA table_info("{table}")') if info[5]
+            ]
+            copy = dict(row) | {key_column: ONE_READ_KEY}
+            columns = ", ".join(f'"{column}"' for column in copy)
+            marks = ", ".join("?" * len(copy))
+            with db:
+                db.execute(
+                    f'INSERT INTO "{table}" ({columns}) VALUES ({marks})', list(copy.values())
+                )
+        env = {
+            "BARE_STORE": "database",
+            "BARE_STORE_URL": f"sqlite:///{self.path}",
+            "BARE_RECORD_KEY": ONE_READ_KEY,
+            "BARE_RECORD_TABLE": table,
+            "BARE_RECORD_COLUMN": key_column,
+        }
+        return RecordCopy(env, row_bytes(row), "one SQL SELECT")
 
     def clean(self) -> None:
         """The file goes with the case's temporary folder."""
@@ -130,6 +178,18 @@ class DatabaseStore:
             writes=None,
             method="SQLite runs inside the app's process: statements are not counted from outside",
         )
+
+
+def session_tables(db: sqlite3.Connection) -> list[str]:
+    """The tables of a case's SQLite file that hold sessions (and their index)."""
+    found = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    )
+    return [name for (name,) in found if name not in NOT_SESSION_TABLES]
+
+
+def row_bytes(row: sqlite3.Row) -> int:
+    return sum(len(value) for value in row if isinstance(value, str | bytes))
 
 
 Store = RedisStore | MongoStore | MemoryStore | DatabaseStore
