@@ -160,25 +160,34 @@ def measure(
     }
     result["anonymous"]["checks"] = anonymous_checks(result)
     if bench.profile:
-        result["profile"] = {
-            route: profile_worker(
-                app.worker_pid,
-                app.url + "/",
-                route_cookie,
-                max(mode.seconds, 5),
-                RESULTS / f"profile-{case.name}-{route}.txt",
-            )
-            for route, route_cookie in (("anonymous", None), ("signed_in", cookie))
-        }
+        result["profile"] = profiles(case, app, cookie, max(mode.seconds, 5))
     if case.backend == "memory":
-        # A fresh process whose store holds fewer sessions than there will be sign-ins.
         bench.processes.stop(app.process)
-        bounded = app_command.start(
-            bench, "bounded-app", SESSION_MEMORY_MAX_ENTRIES=str(mode.memory_bound)
+        result["memory_bound"] = bounded_memory_check(bench, provider, app_command)
+
+
+def profiles(case: Case, app: Server, cookie: str, seconds: float) -> dict[str, Any]:
+    """py-spy on the worker while the anonymous and the signed-in `/` are loaded."""
+    return {
+        route: profile_worker(
+            app.worker_pid,
+            app.url + "/",
+            route_cookie,
+            seconds,
+            RESULTS / f"profile-{case.name}-{route}.txt",
         )
-        result["memory_bound"] = memory_bound_check(
-            bounded, provider, mode.bounded_sign_ins, mode.memory_bound
-        )
+        for route, route_cookie in (("anonymous", None), ("signed_in", cookie))
+    }
+
+
+def bounded_memory_check(
+    bench: Bench, provider: Provider, app_command: AppCommand
+) -> dict[str, Any]:
+    """Many sign-ins on a fresh process whose store holds fewer sessions than there will be
+    sign-ins."""
+    bound = bench.mode.memory_bound
+    app = app_command.start(bench, "bounded-app", SESSION_MEMORY_MAX_ENTRIES=str(bound))
+    return memory_bound_check(app, provider, bench.mode.bounded_sign_ins, bound)
 
 
 def counted_sign_ins(case: Case, app: Server, provider: Provider, sign_ins: int) -> str:
@@ -221,12 +230,7 @@ def load_targets(
         ratios["signed_in"], SIGNED_IN_BUDGETS.get((case.framework, case.backend))
     )
     if floor is not None:
-        result["one_read"] = summaries["one_read"] | {
-            "ratio": round(ratios["one_read"], 3),
-            "record_bytes": floor.record.record_bytes,
-            "read": floor.record.read,
-            "note": floor.note,
-        }
+        result["one_read"] = summaries["one_read"] | floor.details(ratios["one_read"])
     bare_rate = summaries["bare"]["requests_per_second"]
     for target in ("anonymous", "signed_in", "one_read"):
         if target in result:
@@ -235,11 +239,16 @@ def load_targets(
                 summaries[target]["requests_per_second"] / bare_rate, 3
             )
     if mode.profile_page:
-        page = summarize([wrk(app.url + "/profile", mode.seconds, cookie=cookie)])
-        result["profile_page"] = page | {
-            "ratio": round(page["requests_per_second"] / bare_rate, 3),
-            "note": "one run; every request calls the provider's userinfo",
-        }
+        result["profile_page"] = profile_page(app, cookie, mode.seconds, bare_rate)
+
+
+def profile_page(app: Server, cookie: str, seconds: float, bare_rate: float) -> dict[str, Any]:
+    """`/profile`, loaded once: every request calls the provider's userinfo."""
+    page = summarize([wrk(app.url + "/profile", seconds, cookie=cookie)])
+    return page | {
+        "ratio": round(page["requests_per_second"] / bare_rate, 3),
+        "note": "one run; every request calls the provider's userinfo",
+    }
 
 
 @dataclass(frozen=True)
@@ -250,6 +259,15 @@ class Floor:
     target: Target
     record: RecordCopy
     note: str
+
+    def details(self, ratio: float) -> dict[str, Any]:
+        """What the report says of the floor beside its load figures."""
+        return {
+            "ratio": round(ratio, 3),
+            "record_bytes": self.record.record_bytes,
+            "read": self.record.read,
+            "note": self.note,
+        }
 
 
 def store_floor(case: Case, bench: Bench, project: Path, store: Store) -> Floor | None:

@@ -36,18 +36,23 @@ def profile_worker(
     _, errors = spy.communicate(timeout=seconds + 120)
     if spy.returncode != 0 or not out.exists():
         return {"error": errors[-1000:]}
+    summary = summarize_profile(out.read_text())
+    return {"samples": summary["samples"], "raw_profile": str(out)} | summary
+
+
+def summarize_profile(raw: str) -> dict[str, Any]:
+    """py-spy's raw output (`frame;frame;frame count` a line): the share of samples by
+    package, by the frame on top, and by every frame on the stack."""
     samples: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     packages: Counter[str] = Counter()
     total = 0
-    for line in out.read_text().splitlines():
+    for line in raw.splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if not count_text.isdigit():
+        frames = [frame for frame in stack.split(";") if frame]
+        if not count_text.isdigit() or not frames:
             continue
         count = int(count_text)
-        frames = [frame for frame in stack.split(";") if frame]
-        if not frames:
-            continue
         total += count
         samples[frames[-1]] += count
         for frame in set(frames):
@@ -56,7 +61,6 @@ def profile_worker(
             packages[package] += count
     return {
         "samples": total,
-        "raw_profile": str(out),
         "by_package": [[name, round(n / total, 3)] for name, n in packages.most_common(25)],
         "top_self": [[frame, round(n / total, 3)] for frame, n in samples.most_common(12)],
         "top_inclusive": [[frame, round(n / total, 3)] for frame, n in inclusive.most_common(40)],

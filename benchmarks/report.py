@@ -83,15 +83,20 @@ def details(results: list[dict[str, Any]]) -> str:
             f"| {result['framework']} {result['backend']} | {sign_ins['sign_ins']} sign-ins: "
             f"{provider} | {traffic['requests']} requests: {store} | {per_page:.2f} |"
         )
-    rows += one_read_rows(results)
+    return "\n".join(rows + one_read_rows(results) + memory_bound_rows(results))
+
+
+def memory_bound_rows(results: list[dict[str, Any]]) -> list[str]:
+    """The memory store under many sign-ins: what stays signed in, and the worker's RSS."""
     bounded = [result for result in results if "memory_bound" in result]
-    if bounded:
-        rows += [
-            "",
-            "| case | sign-ins, store bound (`SESSION_MEMORY_MAX_ENTRIES`) | still signed in "
-            "| newest kept, oldest evicted | worker RSS after 0 / ¼ / ½ / ¾ / all sign-ins |",
-            "|---|---|---|---|---|",
-        ]
+    if not bounded:
+        return []
+    rows = [
+        "",
+        "| case | sign-ins, store bound (`SESSION_MEMORY_MAX_ENTRIES`) | still signed in "
+        "| newest kept, oldest evicted | worker RSS after 0 / ¼ / ½ / ¾ / all sign-ins |",
+        "|---|---|---|---|---|",
+    ]
     for result in bounded:
         check = result["memory_bound"]
         rss = " / ".join(f"{kib / 1024:.1f}" for kib in check["rss_kib_after_sign_ins"].values())
@@ -102,7 +107,7 @@ def details(results: list[dict[str, Any]]) -> str:
             f"{'yes' if check['oldest_evicted'] else 'NO'} ({'ok' if check['hold'] else 'FAIL'}) "
             f"| {rss} MiB |"
         )
-    return "\n".join(rows)
+    return rows
 
 
 def extra_time(ratio: float) -> float:
