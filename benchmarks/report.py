@@ -3,6 +3,7 @@ the README's markers by `--update-readme`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from config import CONNECTIONS, README, TABLE_END, TABLE_START
@@ -88,26 +89,23 @@ def details(results: list[dict[str, Any]]) -> str:
 
 def memory_bound_rows(results: list[dict[str, Any]]) -> list[str]:
     """The memory store under many sign-ins: what stays signed in, and the worker's RSS."""
-    bounded = [result for result in results if "memory_bound" in result]
-    if not bounded:
-        return []
-    rows = [
-        "",
+    header = (
         "| case | sign-ins, store bound (`SESSION_MEMORY_MAX_ENTRIES`) | still signed in "
-        "| newest kept, oldest evicted | worker RSS after 0 / ¼ / ½ / ¾ / all sign-ins |",
-        "|---|---|---|---|---|",
-    ]
-    for result in bounded:
-        check = result["memory_bound"]
-        rss = " / ".join(f"{kib / 1024:.1f}" for kib in check["rss_kib_after_sign_ins"].values())
-        rows.append(
-            f"| {result['framework']} {result['backend']} | {check['sign_ins']}, "
-            f"{check['bound']} | {check['still_signed_in']} "
-            f"| {'yes' if check['newest_kept'] else 'NO'}, "
-            f"{'yes' if check['oldest_evicted'] else 'NO'} ({'ok' if check['hold'] else 'FAIL'}) "
-            f"| {rss} MiB |"
-        )
-    return rows
+        "| newest kept, oldest evicted | worker RSS after 0 / ¼ / ½ / ¾ / all sign-ins |"
+    )
+    return table_of(results, "memory_bound", header, 5, memory_bound_row)
+
+
+def memory_bound_row(result: dict[str, Any]) -> str:
+    check = result["memory_bound"]
+    rss = " / ".join(f"{kib / 1024:.1f}" for kib in check["rss_kib_after_sign_ins"].values())
+    return (
+        f"| {result['framework']} {result['backend']} | {check['sign_ins']}, "
+        f"{check['bound']} | {check['still_signed_in']} "
+        f"| {'yes' if check['newest_kept'] else 'NO'}, "
+        f"{'yes' if check['oldest_evicted'] else 'NO'} ({'ok' if check['hold'] else 'FAIL'}) "
+        f"| {rss} MiB |"
+    )
 
 
 def extra_time(ratio: float) -> float:
@@ -118,29 +116,40 @@ def extra_time(ratio: float) -> float:
 def one_read_rows(results: list[dict[str, Any]]) -> list[str]:
     """The floor of each case with a store outside the process: what one read of the
     session's record costs the bare app, next to the signed-in page and the budget."""
-    floors = [result for result in results if "one_read" in result]
-    if not floors:
-        return []
-    rows = [
-        "",
+    header = (
         "| case | bare + one read of the session's record (`/one-read`): the read, req/s "
         "(ratio; CPU ratio) | time beyond the bare page, in bare pages: one read "
-        "/ the signed-in page / the budget allows |",
-        "|---|---|---|",
-    ]
-    for result in floors:
-        floor, signed = result["one_read"], result["signed_in"]
-        cpu = floor.get("cpu_ratio")
-        allowed = "–" if signed["budget"] is None else f"{extra_time(signed['budget']):.2f}"
-        rows.append(
-            f"| {result['framework']} {result['backend']} "
-            f"| {floor['read']}: {floor['requests_per_second']:.0f} ({floor['ratio']:.2f}"
-            f"{f'; CPU {cpu:.2f}' if cpu is not None else ''}), "
-            f"{floor['record_bytes']} bytes read "
-            f"| {extra_time(floor['ratio']):.2f} / {extra_time(signed['ratio']):.2f} "
-            f"/ {allowed} |"
-        )
-    return rows
+        "/ the signed-in page / the budget allows |"
+    )
+    return table_of(results, "one_read", header, 3, one_read_row)
+
+
+def one_read_row(result: dict[str, Any]) -> str:
+    floor, signed = result["one_read"], result["signed_in"]
+    cpu = floor.get("cpu_ratio")
+    allowed = "–" if signed["budget"] is None else f"{extra_time(signed['budget']):.2f}"
+    return (
+        f"| {result['framework']} {result['backend']} "
+        f"| {floor['read']}: {floor['requests_per_second']:.0f} ({floor['ratio']:.2f}"
+        f"{f'; CPU {cpu:.2f}' if cpu is not None else ''}), "
+        f"{floor['record_bytes']} bytes read "
+        f"| {extra_time(floor['ratio']):.2f} / {extra_time(signed['ratio']):.2f} "
+        f"/ {allowed} |"
+    )
+
+
+def table_of(
+    results: list[dict[str, Any]],
+    key: str,
+    header: str,
+    columns: int,
+    row: Callable[[dict[str, Any]], str],
+) -> list[str]:
+    """A table of the cases whose result has `key`, after a blank line; none if no case has."""
+    found = [result for result in results if key in result]
+    if not found:
+        return []
+    return ["", header, "|---" * columns + "|", *map(row, found)]
 
 
 def update_readme(report: dict[str, Any]) -> None:
