@@ -147,6 +147,8 @@ def bare_entry_point(framework: str, app_entry_point: str) -> str:
 
 @dataclass
 class Server:
+    """A running app or bare app: its URL, its process (gunicorn's master or uvicorn), its log."""
+
     name: str
     url: str
     process: subprocess.Popen[str]

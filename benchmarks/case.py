@@ -40,6 +40,8 @@ from stores import MemoryStore, Store, start_store
 
 @dataclass
 class Case:
+    """One framework × backend; `result` is its entry of the JSON's `cases`."""
+
     framework: str
     backend: str
     result: dict[str, Any] = field(default_factory=dict)

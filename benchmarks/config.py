@@ -47,6 +47,8 @@ MEMORY_STORE_NOTE = (
 
 @dataclass(frozen=True)
 class Mode:
+    """How much a run measures: `--quick` or the full run."""
+
     seconds: float  # load per wrk run
     rounds: int  # interleaved rounds (bare, anonymous, signed-in) per case
     sign_ins: int  # sign-ins counted for provider traffic

@@ -28,6 +28,8 @@ class Target(NamedTuple):
 
 @dataclass
 class Load:
+    """What one wrk run measured."""
+
     requests_per_second: float
     requests: int
     p50_ms: float

@@ -25,7 +25,7 @@ REDIS_WRITES = {
 
 
 class RedisError(Exception):
-    pass
+    """An error reply from Redis, or a connection it closed."""
 
 
 class RedisConnection:
@@ -198,15 +198,23 @@ class RedisStore:
             done.wait(10)
             monitor.close()
             watcher.join(5)
-        app_clients = {client for client, _, on_our_keys in seen if on_our_keys}
-        commands = Counter(command for client, command, _ in seen if client in app_clients)
-        result["commands"] = dict(commands)
-        result["reads"] = sum(n for command, n in commands.items() if command in REDIS_READS)
-        result["writes"] = sum(n for command, n in commands.items() if command in REDIS_WRITES)
+        result.update(tally(seen))
         result["server_wide_delta"] = dict((after - before) - Counter({"INFO": 1, "SELECT": 1}))
         result["method"] = (
             "MONITOR, counting every command of the connections that touched this run's keys"
         )
+
+
+def tally(seen: list[tuple[str, str, bool]]) -> dict[str, Any]:
+    """The commands of the connections that touched this run's keys, from MONITOR's
+    (client, command, on this run's keys?) lines; reads and writes among them."""
+    app_clients = {client for client, _, on_our_keys in seen if on_our_keys}
+    commands = Counter(command for client, command, _ in seen if client in app_clients)
+    return {
+        "commands": dict(commands),
+        "reads": sum(n for command, n in commands.items() if command in REDIS_READS),
+        "writes": sum(n for command, n in commands.items() if command in REDIS_WRITES),
+    }
 
 
 @contextmanager

@@ -17,6 +17,8 @@ PROVIDER_LINE = re.compile(r'"(?:\x1b\[[\d;]*m)?(?:GET|POST|PUT|DELETE) (\S+) HT
 
 @dataclass
 class Provider:
+    """The running OIDC provider: its endpoint (LOGTO_ENDPOINT) and its access log."""
+
     endpoint: str
     log: Path
 

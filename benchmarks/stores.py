@@ -96,6 +96,8 @@ class MongoStore:
 
 
 class MemoryStore:
+    """The memory backend: sessions live in the app's process, out of sight from here."""
+
     kind = "memory"
 
     def session_count(self) -> int | None:
