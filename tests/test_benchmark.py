@@ -11,8 +11,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
@@ -81,36 +81,44 @@ def test_quick_run_completes_and_writes_its_json(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
 )
-def test_a_redis_case_measures_the_floor_of_one_read(tmp_path: Path) -> None:
-    # After a case whose project has no Redis client: the bare app it starts is shared.
-    output = tmp_path / "quick-redis.json"
+def test_every_case_with_a_store_outside_the_process_measures_the_floor_of_one_read(
+    tmp_path: Path,
+) -> None:
+    # The shared bare app is started in the first project's env (SQL only): each floor is
+    # served in its own project's env, with that store's driver.
+    output = tmp_path / "quick-floors.json"
     argv = [sys.executable, str(TEMPLATE / "benchmarks" / "run.py"), "--quick",
-            "--backends", "database,redis", "--output", str(output)]  # fmt: skip
+            "--backends", "database,mongodb,redis", "--output", str(output)]  # fmt: skip
     result = subprocess.run(
-        argv, cwd=TEMPLATE, capture_output=True, text=True, timeout=300, check=False
+        argv, cwd=TEMPLATE, capture_output=True, text=True, timeout=420, check=False
     )
     assert output.is_file(), result.stdout[-3000:] + result.stderr[-3000:]
-    database, case = json.loads(output.read_text())["cases"]
-    assert database["status"] == "ok" and "one_read" not in database, database.get("error")
-    assert case["status"] == "ok", case.get("error")
-    floor = case["one_read"]
-    assert floor["requests"] > 0 and floor["bad_responses"] == 0
-    assert floor["ratio"] > 0 and floor["record_bytes"] > 1000  # a signed-in session's record
-    assert "| flask redis | " in result.stdout.split("one Redis GET")[1]  # the floor's table
+    cases = json.loads(output.read_text())["cases"]
+    reads = {"database": "one SQL SELECT", "mongodb": "one MongoDB find", "redis": "one Redis GET"}
+    assert [case["backend"] for case in cases] == list(reads)
+    floors = result.stdout.split("bare + one read of the session's record")[1]
+    for case in cases:
+        assert case["status"] == "ok", case.get("error")
+        floor = case["one_read"]
+        assert floor["requests"] > 0 and floor["bad_responses"] == 0
+        assert floor["read"] == reads[case["backend"]]
+        assert floor["ratio"] > 0 and floor["record_bytes"] > 1000  # a signed-in session's
+        assert f"| flask {case['backend']} | {floor['read']}: " in floors  # the floor's table
 
 
-def benchmark_module() -> ModuleType:
-    path = TEMPLATE / "benchmarks" / "run.py"
-    spec = importlib.util.spec_from_file_location("benchmarks_run", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def benchmark_modules(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The benchmark's modules importable by name, as run.py imports them, for one test."""
+    monkeypatch.syspath_prepend(str(TEMPLATE / "benchmarks"))
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:  # `config` and the like are not this repo's
+        del sys.modules[name]
 
 
+@pytest.mark.usefixtures("benchmark_modules")
 def test_a_store_server_runs_beside_the_app_for_a_case_and_gets_its_cpus_back() -> None:
-    run = benchmark_module()
+    redis_store = importlib.import_module("redis_store")
     # A stand-in for the machine's Redis: a running process with threads of its own.
     code = "import threading, time; threading.Thread(target=time.sleep, args=(60,)).start()"
     server = subprocess.Popen([sys.executable, "-c", code])
@@ -121,13 +129,13 @@ def test_a_store_server_runs_beside_the_app_for_a_case_and_gets_its_cpus_back() 
             assert time.monotonic() < deadline, "the stand-in server did not start its thread"
             time.sleep(0.01)
         before = {int(task): os.sched_getaffinity(int(task)) for task in os.listdir(tasks)}
-        with run.pinned_beside_the_app(server.pid) as done:
-            assert done == f"pinned to CPU {run.APP_CPU} with the app"
+        with redis_store.pinned_beside_the_app(server.pid) as done:
+            assert done == f"pinned to CPU {redis_store.APP_CPU} with the app"
             for task in before:
-                assert os.sched_getaffinity(task) == {int(run.APP_CPU)}
+                assert os.sched_getaffinity(task) == {int(redis_store.APP_CPU)}
         assert {task: os.sched_getaffinity(task) for task in before} == before
     finally:
         server.kill()
         server.wait()
-    with run.pinned_beside_the_app(None) as done:
+    with redis_store.pinned_beside_the_app(None) as done:
         assert done.startswith("not pinned")

@@ -6,23 +6,39 @@ cost. (startproject's session, auth and messages middleware are what the app rep
 CommonMiddleware the app does not use.) Without any middleware, this page is ~10 µs faster
 in-process, and SecurityMiddleware accounts for nearly all of that.
 
-`/one-read` is the same page after one Redis GET of `BARE_REDIS_KEY` (through redis-py, one
-connection per thread, as the Redis project's sessions read): the floor for any page whose
-session lives in Redis.
+`/one-read` is the same page after one read of a copy of a signed-in session's record, through
+the driver that the project's sessions use (BARE_STORE: one Redis GET through redis-py, one
+connection per thread; one find through pymongo; one SELECT through Django's own database
+connection, set up as the project's): the floor for any page whose session lives in that
+store. Only a `database` floor configures a database.
 
 Served as `bare_django:application` (WSGI) or `bare_django:asgi_application` (ASGI),
 whichever kind of entry point the baked project's Dockerfile serves.
 """
 
+import functools
 import os
 import threading
+from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+STORE = os.environ.get("BARE_STORE")
+# The project's database settings (config/sessions.py) for a SQLite file.
+SQLITE = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": os.environ.get("BARE_STORE_URL", "").removeprefix("sqlite:///"),
+    "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 5},
+    "CONN_MAX_AGE": 600,
+    "CONN_HEALTH_CHECKS": True,
+}
+
 settings.configure(
     DEBUG=False,
+    DATABASES={"default": SQLITE} if STORE == "database" else {},
     SECRET_KEY="bare-hello-world-benchmark-only-not-a-secret",
     ALLOWED_HOSTS=["127.0.0.1"],
     ROOT_URLCONF=__name__,
@@ -45,13 +61,34 @@ def index(request: HttpRequest) -> HttpResponse:
 _threads = threading.local()
 
 
-def one_read(request: HttpRequest) -> HttpResponse:
+def redis_client() -> Any:  # redis is only there in a Redis project
     if (client := getattr(_threads, "redis", None)) is None:
-        import redis  # only there in a Redis project
+        import redis
 
-        client = redis.Redis.from_url(os.environ["BARE_REDIS_URL"], single_connection_client=True)
+        client = redis.Redis.from_url(os.environ["BARE_STORE_URL"], single_connection_client=True)
         _threads.redis = client
-    client.get(os.environ["BARE_REDIS_KEY"])
+    return client
+
+
+@functools.cache
+def mongodb_collection() -> Any:  # pymongo is only there in a MongoDB project
+    import pymongo
+
+    client = pymongo.MongoClient(os.environ["BARE_STORE_URL"], tz_aware=True)
+    return client.get_default_database()[os.environ["BARE_RECORD_TABLE"]]
+
+
+def one_read(request: HttpRequest) -> HttpResponse:
+    key = os.environ["BARE_RECORD_KEY"]
+    if STORE == "redis":
+        redis_client().get(key)
+    elif STORE == "mongodb":
+        mongodb_collection().find_one({"_id": key})
+    else:
+        table, column = os.environ["BARE_RECORD_TABLE"], os.environ["BARE_RECORD_COLUMN"]
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT * FROM "{table}" WHERE "{column}" = %s', [key])
+            cursor.fetchone()
     return HttpResponse(PAGE)
 
 

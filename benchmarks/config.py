@@ -1,0 +1,82 @@
+"""What every part of the benchmark shares: paths, CPUs, budgets, run modes, its error.
+
+Nothing here does anything; the other modules read it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"  # never `localhost`
+BENCHMARKS = Path(__file__).resolve().parent
+TEMPLATE = BENCHMARKS.parent
+BARE_APPS = BENCHMARKS / "bare"
+RESULTS = BENCHMARKS / "results"
+README = BENCHMARKS / "README.md"
+TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
+
+FRAMEWORKS = ("flask", "fastapi", "django")
+BACKENDS = ("memory", "redis", "mongodb", "database")
+# The app and its store on one CPU, the load (wrk, this script) on another; both on the one
+# CPU of a one-CPU machine, where the ratios mean less.
+APP_CPU, LOAD_CPU = "0", "1" if (os.cpu_count() or 1) > 1 else "0"
+CONNECTIONS = 16
+SETTLE_SECONDS = 0.5
+USER_SUB, USER_NAME = "bench-user", "Bench User"
+
+# Issue 8's budgets: the app's requests/s over the bare app's. MongoDB: report only.
+SIGNED_IN_BUDGETS: dict[tuple[str, str], float] = {
+    ("flask", "memory"): 0.85,
+    ("django", "memory"): 0.85,
+    ("fastapi", "memory"): 0.70,
+    ("flask", "redis"): 0.70,
+    ("django", "redis"): 0.70,
+    ("fastapi", "redis"): 0.45,
+}
+ANONYMOUS_BUDGETS = {"flask": 0.95, "django": 0.95, "fastapi": 0.90}
+# The key that the bare apps' `/one-read` GETs: a copy of a signed-in session's record.
+ONE_READ_KEY = f"logto-bench-one-read-{secrets.token_hex(4)}"
+
+MEMORY_STORE_NOTE = (
+    "not measurable from outside the process; see the app's store (a bounded dict of the app's own)"
+)
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How much a run measures: `--quick` or the full run."""
+
+    seconds: float  # load per wrk run
+    rounds: int  # interleaved rounds (bare, anonymous, signed-in) per case
+    sign_ins: int  # sign-ins counted for provider traffic
+    counted_requests: int  # sequential requests counted for store traffic
+    anonymous_requests: int  # anonymous requests of the memory check
+    profile_page: bool  # also load /profile (calls userinfo) once
+    bounded_sign_ins: int  # memory backend: sign-ins against a store bounded to memory_bound
+    memory_bound: int  # SESSION_MEMORY_MAX_ENTRIES for those sign-ins
+
+
+QUICK = Mode(seconds=1, rounds=1, sign_ins=2, counted_requests=20, anonymous_requests=2000,
+             profile_page=False, bounded_sign_ins=300, memory_bound=100)  # fmt: skip
+
+
+# Short runs, many rounds: on a shared (virtual) machine the noise comes in bursts of
+# seconds, and a burst then slows one round of each target, not one target's whole load.
+FULL = Mode(seconds=2, rounds=8, sign_ins=10, counted_requests=200, anonymous_requests=10_000,
+            profile_page=True, bounded_sign_ins=10_000, memory_bound=1_000)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RecordCopy:
+    """A copy of a signed-in session's record at ONE_READ_KEY, for the bare app's `/one-read`."""
+
+    env: dict[str, str]  # the bare app's BARE_* variables: where to read it, and how
+    record_bytes: int
+    read: str  # what `/one-read` does, for the report (e.g. "one Redis GET")
+
+
+class BenchmarkError(Exception):
+    """A case could not be measured; the message says why."""
