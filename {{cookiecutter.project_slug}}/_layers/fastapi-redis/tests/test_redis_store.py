@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from {{ cookiecutter.project_slug }}.main import create_app
+from {{ cookiecutter.project_slug }}.session_middleware import SIGN_IN_TIMEOUT, new_session_id
 
 from .conftest import BASE_URL, make_settings
 from .flow import closed_port, sign_in
@@ -85,6 +87,30 @@ def test_session_lifetime_drives_the_cookie_and_the_redis_expiry(
         callback = sign_in(client, provider)
         assert "Max-Age=600" in callback.headers["set-cookie"].title()
         assert 0 < session_ttl(settings, client.cookies["session"]) <= 600
+
+
+def test_a_sign_in_under_way_expires_in_redis_after_the_sign_in_timeout(
+    app: FastAPI, client: TestClient, provider: OidcProvider
+) -> None:
+    client.get("/sign-in")
+    assert 0 < session_ttl(app.state.settings, client.cookies["session"]) <= SIGN_IN_TIMEOUT
+    sign_in(client, provider)
+    lifetime = app.state.settings.session_lifetime
+    assert lifetime - 5 < session_ttl(app.state.settings, client.cookies["session"]) <= lifetime
+
+
+@pytest.mark.parametrize("value", [b"", b"short", b"\xff" * 12])
+def test_a_value_that_is_no_session_is_an_anonymous_visit(
+    app: FastAPI, client: TestClient, value: bytes
+) -> None:
+    settings = app.state.settings
+    session_id = new_session_id()
+    with Redis.from_url(settings.redis_url) as redis:
+        redis.set(settings.session_key_prefix + session_id, value, ex=60)
+    client.cookies.set("session", session_id, domain="127.0.0.1")
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "You are not signed in" in home.text
 
 
 def test_idle_session_expires_in_redis(

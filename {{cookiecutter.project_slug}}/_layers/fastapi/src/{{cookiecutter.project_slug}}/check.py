@@ -7,11 +7,9 @@ stop on it.
 import asyncio
 import sys
 
-import pydantic
-
-from .config import InsecureSettingsError, Settings
-from .errors import SessionStoreUnavailableError
+from .config import Settings, SettingsError, get_settings
 from .selfcheck import Check, logto_checks, report
+from .session_store import SessionStoreUnavailableError
 from .sessions import create_session_store
 
 
@@ -28,10 +26,10 @@ async def session_store_check(settings: Settings) -> Check:
 
 def main() -> int:
     try:
-        settings = Settings()
+        settings = get_settings()
         settings.check_production()
-    except (pydantic.ValidationError, InsecureSettingsError) as error:
-        return report([Check("settings", False, str(error))])
+    except SettingsError as error:
+        return report([Check("settings", False, problem) for problem in error.problems])
     checks = logto_checks(
         settings.logto_endpoint,
         settings.logto_app_id,
