@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         SessionMiddleware,
         store=store,
         lifetime=settings.session_lifetime,  # counted from the session's last use
-        signed_in=is_signed_in,  # a session that is not yet lives SIGN_IN_TIMEOUT
+        is_signed_in=is_signed_in,  # a session that is not yet lives SIGN_IN_TIMEOUT
         cookie_name=SESSION_COOKIE,
         https_only=settings.uses_https,
     )

@@ -35,7 +35,7 @@ SLIDE_AFTER = 0.1  # of the lifetime: how long an unchanged session keeps its ex
 SIGN_IN_TIMEOUT = 600  # seconds a sign-in may take, from /sign-in to /callback
 SESSION_ID = re.compile(r"[0-9a-f]{32}")  # what `new_session_id` draws, and nothing else
 
-SignedIn = Callable[[Mapping[str, Any]], bool]
+IsSignedIn = Callable[[Mapping[str, Any]], bool]  # whether a session is signed in
 
 
 class Session(dict[str, Any]):
@@ -100,11 +100,15 @@ class AppSession:
     """The session of one request: its id, its content once loaded, and what the store holds."""
 
     def __init__(
-        self, store: AppSessionStore, session_id: str | None, lifetime: int, signed_in: SignedIn
+        self,
+        store: AppSessionStore,
+        session_id: str | None,
+        lifetime: int,
+        is_signed_in: IsSignedIn,
     ) -> None:
         self.store = store
         self.lifetime = lifetime
-        self.signed_in = signed_in
+        self.is_signed_in = is_signed_in
         self.id = session_id  # None until the session is stored, or when the cookie's is unknown
         self.data: Session | None = None  # None until loaded
         self._stored: bytes | None = None  # what the store holds under `id`, as loaded or saved
@@ -148,7 +152,7 @@ class AppSession:
     async def _save(self, data: bytes) -> None:
         if data != self._stored:
             self.id = self.id or new_session_id()
-            signed_in = self.data is not None and self.signed_in(self.data)
+            signed_in = self.data is not None and self.is_signed_in(self.data)
             self.ttl = self.lifetime if signed_in else min(SIGN_IN_TIMEOUT, self.lifetime)
             await self.store.save(self.id, data, ttl=self.ttl, signed_in=signed_in)
             self._stored, self._expires_in, self._renewed = data, self.ttl, True
@@ -170,7 +174,7 @@ class AppSession:
             return False
         if self.data.modified and (data := serialize(self.data)) != self._stored:
             await self._save(data)
-        elif self.signed_in(self.data) and not (
+        elif self.is_signed_in(self.data) and not (
             self.lifetime * (1 - SLIDE_AFTER) <= self._expires_in <= self.lifetime + 1
         ):
             # Past a tenth of its lifetime, or stored for longer than SESSION_LIFETIME now
@@ -192,14 +196,14 @@ class SessionMiddleware:
         app: ASGIApp,
         store: AppSessionStore,
         lifetime: int,
-        signed_in: SignedIn,
+        is_signed_in: IsSignedIn,
         cookie_name: str = "session",
         https_only: bool = True,
     ) -> None:
         self.app = app
         self.store = store
         self.lifetime = lifetime
-        self.signed_in = signed_in
+        self.is_signed_in = is_signed_in
         self.cookie_name = cookie_name
         self.https_only = https_only
 
@@ -209,7 +213,7 @@ class SessionMiddleware:
             return
         cookie = HTTPConnection(scope).cookies.get(self.cookie_name, "")
         session_id = cookie if is_session_id(cookie) else None
-        session = AppSession(self.store, session_id, self.lifetime, self.signed_in)
+        session = AppSession(self.store, session_id, self.lifetime, self.is_signed_in)
         scope[SCOPE_KEY] = session
 
         async def send_with_cookie(message: Message) -> None:
@@ -224,11 +228,20 @@ class SessionMiddleware:
     def _cookie(self, session: AppSession, keep: bool) -> str:
         """The Set-Cookie header naming the session (`keep`), or expiring its cookie."""
         # Written by Starlette's own cookie API, on a response that serves only for that.
-        cookie = Response()
-        flags = {"path": "/", "secure": self.https_only, "httponly": True, "samesite": "lax"}
+        cookie, secure = Response(), self.https_only
         if keep:
             assert session.id is not None
-            cookie.set_cookie(self.cookie_name, session.id, max_age=session.ttl, **flags)
+            cookie.set_cookie(
+                self.cookie_name,
+                session.id,
+                max_age=session.ttl,
+                path="/",
+                secure=secure,
+                httponly=True,
+                samesite="lax",
+            )
         else:
-            cookie.delete_cookie(self.cookie_name, **flags)
+            cookie.delete_cookie(
+                self.cookie_name, path="/", secure=secure, httponly=True, samesite="lax"
+            )
         return cookie.headers["set-cookie"]
