@@ -18,7 +18,7 @@ from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.sessions import sessions_table
 
 from .conftest import BASE_URL, make_settings
-from .flow import closed_port, sign_in
+from .flow import closed_port, sign_in, status_codes_at_once
 from .oidc_provider import OidcProvider
 from .store import database, postgresql_server, stored_rows, stored_session_ids
 
@@ -203,6 +203,28 @@ def test_app_recovers_when_the_database_comes_back(
             proxy.start()
             assert client.get("/healthz").status_code == 200
             assert client.get("/profile").status_code == 200  # the same session, not lost
+
+
+def test_requests_right_after_the_database_comes_back_all_succeed(
+    provider: OidcProvider, store_settings: dict[str, Any]
+) -> None:
+    if (server := postgresql_server()) is None:
+        pytest.skip("a SQLite file does not go down; run with DATABASE_URL=postgresql://...")
+    run_database = sa.make_url(store_settings["database_url"])
+    with proxy_to(server) as proxy:
+        proxied = run_database.set(host="127.0.0.1", port=proxy.port)
+        settings = make_settings(
+            store_settings,
+            logto_endpoint=provider.endpoint,
+            database_url=proxied.render_as_string(hide_password=False),
+        )
+        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
+            sign_in(client, provider)
+            assert set(status_codes_at_once(client, "/profile")) == {200}  # pooled connections
+
+            proxy.stop()  # every pooled connection is cut
+            proxy.start()
+            assert status_codes_at_once(client, "/profile") == [200] * 8
 
 
 @pytest.fixture

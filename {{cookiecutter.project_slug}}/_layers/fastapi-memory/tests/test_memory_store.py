@@ -26,7 +26,7 @@ class Clock:
 def test_record_expires_ttl_seconds_after_its_last_save_or_touch() -> None:
     clock = Clock()
     store = MemorySessionStore(max_entries=10, clock=clock)
-    asyncio.run(store.save("id", b"data", ttl=60))
+    asyncio.run(store.save("id", b"data", ttl=60, signed_in=True))
     clock.now += 59
     stored = asyncio.run(store.load("id"))
     assert stored is not None
@@ -42,7 +42,7 @@ def test_record_expires_ttl_seconds_after_its_last_save_or_touch() -> None:
 def test_store_drops_the_oldest_record_when_full() -> None:
     store = MemorySessionStore(max_entries=2)
     for session_id in ("first", "second", "third"):
-        asyncio.run(store.save(session_id, b"data", ttl=60))
+        asyncio.run(store.save(session_id, b"data", ttl=60, signed_in=True))
     assert set(store) == {"second", "third"}
 
 
@@ -114,3 +114,30 @@ def test_one_worker_is_not_warned_about(
     with caplog.at_level(logging.WARNING), TestClient(create_app(make_settings(store_settings))):
         pass
     assert "workers share no memory" not in caplog.text
+
+
+def test_a_flood_of_sign_ins_never_pushes_out_a_signed_in_session(
+    provider: OidcProvider, store_settings: dict[str, Any]
+) -> None:
+    settings = make_settings(
+        store_settings, logto_endpoint=provider.endpoint, session_memory_max_entries=20
+    )
+    app = create_app(settings)
+    with TestClient(app, base_url=BASE_URL, follow_redirects=False) as alice:
+        sign_in(alice, provider, sub="alice")
+        for _ in range(50):  # a bound of 2 sign-ins under way, many times over
+            with TestClient(app, base_url=BASE_URL, follow_redirects=False) as anonymous:
+                assert anonymous.get("/sign-in").status_code == 303
+        assert alice.get("/profile").status_code == 200
+    assert len(app.state.session_store) <= 1 + 2
+
+
+def test_sign_ins_under_way_are_bounded_apart_oldest_out_first() -> None:
+    store = MemorySessionStore(max_entries=20)
+    for session_id in ("signed-in", "first", "second", "third"):
+        asyncio.run(store.save(session_id, b"data", ttl=60, signed_in=session_id == "signed-in"))
+    assert set(store) == {"signed-in", "second", "third"}
+    # Signed in, a sign-in leaves the bounded few for the sessions.
+    asyncio.run(store.save("second", b"signed in", ttl=60, signed_in=True))
+    assert set(store) == {"signed-in", "second", "third"}
+    assert asyncio.run(store.load("second")) is not None

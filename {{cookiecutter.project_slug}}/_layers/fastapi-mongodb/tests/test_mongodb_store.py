@@ -16,7 +16,7 @@ from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.sessions import COLLECTION, DEFAULT_DATABASE
 
 from .conftest import BASE_URL, make_settings
-from .flow import closed_port, sign_in
+from .flow import closed_port, sign_in, status_codes_at_once
 from .oidc_provider import OidcProvider
 from .store import SecantusProcess, stored_documents
 
@@ -125,6 +125,26 @@ def test_app_recovers_when_mongodb_comes_back(
             mongodb.start()
             wait_for(lambda: client.get("/healthz").status_code == 200, "healthy again")
             assert client.get("/profile").status_code == 200  # the same session, not lost
+    finally:
+        mongodb.stop()
+
+
+def test_requests_right_after_mongodb_restarts_all_succeed(
+    provider: OidcProvider, store_settings: dict[str, Any], tmp_path: Path
+) -> None:
+    mongodb = SecantusProcess(closed_port(), storage_path=str(tmp_path))
+    mongodb.start()
+    try:
+        settings = make_settings(
+            store_settings, logto_endpoint=provider.endpoint, mongodb_url=mongodb.url
+        )
+        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
+            sign_in(client, provider)
+            assert set(status_codes_at_once(client, "/profile")) == {200}  # pooled connections
+
+            mongodb.stop()  # every pooled connection is dropped
+            mongodb.start()
+            assert status_codes_at_once(client, "/profile") == [200] * 8
     finally:
         mongodb.stop()
 

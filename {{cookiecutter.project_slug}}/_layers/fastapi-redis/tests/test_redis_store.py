@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from {{ cookiecutter.project_slug }}.main import create_app
+from {{ cookiecutter.project_slug }}.session_middleware import SIGN_IN_TIMEOUT, new_session_id
 
 from .conftest import BASE_URL, make_settings
-from .flow import closed_port, sign_in
+from .flow import closed_port, sign_in, status_codes_at_once
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
@@ -85,6 +87,30 @@ def test_session_lifetime_drives_the_cookie_and_the_redis_expiry(
         callback = sign_in(client, provider)
         assert "Max-Age=600" in callback.headers["set-cookie"].title()
         assert 0 < session_ttl(settings, client.cookies["session"]) <= 600
+
+
+def test_a_sign_in_under_way_expires_in_redis_after_the_sign_in_timeout(
+    app: FastAPI, client: TestClient, provider: OidcProvider
+) -> None:
+    client.get("/sign-in")
+    assert 0 < session_ttl(app.state.settings, client.cookies["session"]) <= SIGN_IN_TIMEOUT
+    sign_in(client, provider)
+    lifetime = app.state.settings.session_lifetime
+    assert lifetime - 5 < session_ttl(app.state.settings, client.cookies["session"]) <= lifetime
+
+
+@pytest.mark.parametrize("value", [b"", b"short", b"\xff" * 12])
+def test_a_value_that_is_no_session_is_an_anonymous_visit(
+    app: FastAPI, client: TestClient, value: bytes
+) -> None:
+    settings = app.state.settings
+    session_id = new_session_id()
+    with Redis.from_url(settings.redis_url) as redis:
+        redis.set(settings.session_key_prefix + session_id, value, ex=60)
+    client.cookies.set("session", session_id, domain="127.0.0.1")
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "You are not signed in" in home.text
 
 
 def test_idle_session_expires_in_redis(
@@ -163,6 +189,22 @@ def test_app_recovers_when_redis_comes_back(
             redis.start()
             assert client.get("/healthz").status_code == 200
             assert client.get("/profile").status_code == 200  # the same session, not lost
+
+
+def test_requests_right_after_redis_restarts_all_succeed(
+    provider: OidcProvider, store_settings: dict[str, Any], tmp_path: Path
+) -> None:
+    with redis_process(tmp_path) as redis:
+        settings = make_settings(
+            store_settings, logto_endpoint=provider.endpoint, redis_url=redis.url
+        )
+        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
+            sign_in(client, provider)
+            assert set(status_codes_at_once(client, "/profile")) == {200}  # pooled connections
+
+            redis.stop()  # every pooled connection is dropped
+            redis.start()
+            assert status_codes_at_once(client, "/profile") == [200] * 8
 
 
 def command_counts(redis: Redis) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 import re
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 
@@ -32,6 +33,12 @@ def csrf_token(client: httpx2.Client) -> str:
     match = CSRF_FIELD.search(client.get("/").text)
     assert match, "the home page shows no sign-out form"
     return match.group(1)
+
+
+def status_codes_at_once(client: httpx2.Client, path: str, requests: int = 8) -> list[int]:
+    """GET `path` `requests` times, all at the same time, from as many threads."""
+    with ThreadPoolExecutor(requests) as pool:
+        return list(pool.map(lambda _: client.get(path).status_code, range(requests)))
 
 
 def closed_port() -> int:

@@ -64,3 +64,25 @@ def test_production_problems_are_named(provider: OidcProvider, store_settings) -
     assert result.returncode == 1
     assert "FAIL  settings" in result.stdout and "BASE_URL" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_settings_only_fails_where_the_app_would_refuse_to_start() -> None:
+    unsafe = {"APP_ENV": "Production", "BASE_URL": "http://app.example.com", "SESSION_SECRET": ""}
+    env = os.environ | unsafe
+    result = subprocess.run(
+        [*COMMAND, "--settings-only"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    refusal = "Refusing to start with APP_ENV=production: SESSION_SECRET is missing"
+    assert f"FAIL  settings: {refusal}" in result.stdout.splitlines()
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_only_reaches_nothing() -> None:
+    unreachable = {"LOGTO_ENDPOINT": f"http://127.0.0.1:{closed_port()}", "APP_ENV": "development"}
+    env = os.environ | unreachable
+    result = subprocess.run(
+        [*COMMAND, "--settings-only"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip() == "ok    settings: the app starts with APP_ENV=development"

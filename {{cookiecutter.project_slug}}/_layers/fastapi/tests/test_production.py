@@ -1,6 +1,7 @@
 """In production the app refuses to start with settings that would make it unsafe."""
 
 import os
+import signal
 import subprocess
 import sys
 from typing import Any
@@ -8,9 +9,10 @@ from typing import Any
 import pytest
 
 from {{ cookiecutter.project_slug }}.config import InsecureSettingsError
-from {{ cookiecutter.project_slug }}.main import create_app
+from {{ cookiecutter.project_slug }}.main import WORKER_BOOT_ERROR, create_app
 
 from .conftest import make_settings
+from .flow import closed_port
 
 SAFE_PRODUCTION = {
     "app_env": "production",
@@ -33,6 +35,9 @@ def test_safe_production_settings_start(store_settings: dict[str, Any]) -> None:
             "SESSION_SECRET is a placeholder",
         ),
         ({"session_secret": "k7Q2vX9pL4mN8rT1"}, "SESSION_SECRET is shorter than 32 characters"),
+        ({"session_secret": " " * 40}, "SESSION_SECRET is missing"),
+        ({"session_secret": "a" * 40}, "SESSION_SECRET has fewer than 10 distinct characters"),
+        ({"session_secret": "abcd" * 10}, "SESSION_SECRET has fewer than 10 distinct characters"),
         ({"logto_app_secret": ""}, "LOGTO_APP_SECRET is missing"),
         ({"base_url": "http://app.example.com"}, "BASE_URL is not https"),
     ],
@@ -48,24 +53,83 @@ def test_development_starts_with_the_same_settings(store_settings: dict[str, Any
     create_app(make_settings(store_settings, session_secret="", logto_app_secret=""))
 
 
-def test_server_stops_with_one_clear_line() -> None:
-    environment = {
-        **os.environ,
-        "APP_ENV": "production",
-        "BASE_URL": "http://app.example.com",
-        "SESSION_SECRET": "",
-        "LOGTO_APP_SECRET": "",
-    }
-    result = subprocess.run(
+UNSAFE_PRODUCTION_ENV = {
+    "APP_ENV": "production",
+    "BASE_URL": "http://app.example.com",
+    "SESSION_SECRET": "",
+    "LOGTO_APP_SECRET": "",
+}
+UNSAFE_PRODUCTION_PROBLEMS = [
+    "Refusing to start with APP_ENV=production: SESSION_SECRET is missing",
+    "Refusing to start with APP_ENV=production: LOGTO_APP_SECRET is missing",
+    "Refusing to start with APP_ENV=production: BASE_URL is not https",
+]
+
+
+def import_app(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-c", "import {{ cookiecutter.project_slug }}.main"],
-        env=environment,
+        env={**os.environ, **environment},
         capture_output=True,
         text=True,
         check=False,
     )
-    assert result.returncode == 1
+
+
+def test_server_stops_with_one_line_per_problem() -> None:
+    result = import_app(UNSAFE_PRODUCTION_ENV)
+    assert result.returncode == WORKER_BOOT_ERROR
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip() == (
-        "Refusing to start with APP_ENV=production: SESSION_SECRET is missing; "
-        "LOGTO_APP_SECRET is missing; BASE_URL is not https."
+    assert result.stderr.splitlines() == UNSAFE_PRODUCTION_PROBLEMS
+
+
+@pytest.mark.parametrize("app_env", ["Production", " PRODUCTION ", "production\n"])
+def test_app_env_is_read_whatever_its_case_and_surrounding_spaces(app_env: str) -> None:
+    result = import_app({**UNSAFE_PRODUCTION_ENV, "APP_ENV": app_env})
+    assert result.stderr.splitlines() == UNSAFE_PRODUCTION_PROBLEMS
+
+
+def test_unknown_app_env_is_refused_in_one_line() -> None:
+    result = import_app({"APP_ENV": "staging"})
+    assert result.returncode == WORKER_BOOT_ERROR
+    assert result.stderr.splitlines() == [
+        "APP_ENV must be development or production, not 'staging'"
+    ]
+
+
+def test_a_setting_that_is_not_valid_is_named_in_one_line() -> None:
+    result = import_app({"SESSION_LIFETIME": "two weeks"})
+    assert result.returncode == WORKER_BOOT_ERROR
+    [line] = result.stderr.splitlines()
+    assert line.startswith("SESSION_LIFETIME: ")
+
+
+def test_refused_start_stops_the_docker_command_with_two_workers() -> None:
+    """The Dockerfile's CMD (on a free port of 127.0.0.1): the workers cannot boot, so uvicorn's
+    parent stops them all and exits, rather than starting them over and over."""
+    command = (
+        "exec uvicorn {{ cookiecutter.project_slug }}.main:app --host 127.0.0.1"
+        f" --port {closed_port()} --workers $WEB_CONCURRENCY --proxy-headers"
     )
+    environment = {**os.environ, **UNSAFE_PRODUCTION_ENV, "WEB_CONCURRENCY": "2"}
+    bin_dir = os.path.dirname(sys.executable)  # the project's uvicorn
+    environment["PATH"] = bin_dir + os.pathsep + environment.get("PATH", "")
+    server = subprocess.Popen(
+        ["sh", "-c", command],
+        env=environment,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its workers too can be ended, should it hang
+    )
+    try:
+        _, stderr = server.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.communicate()
+        pytest.fail("the server still runs 15 s after refusing to start")
+    # uvicorn's parent exits with status 0 when its workers cannot boot (uvicorn 0.55).
+    assert "Traceback" not in stderr
+    assert "died" not in stderr  # no worker was started again
+    refusals = [line for line in stderr.splitlines() if line.startswith("Refusing")]
+    assert set(refusals) == set(UNSAFE_PRODUCTION_PROBLEMS)
+    assert len(refusals) <= 2 * len(UNSAFE_PRODUCTION_PROBLEMS)  # once per worker

@@ -23,7 +23,6 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from .config import Settings
-from .errors import SessionStoreUnavailableError
 from .session_store import AppSessionStore, StoredSession
 
 # Short, so that a visitor gets the 503 page at once when the database is down.
@@ -88,15 +87,17 @@ class DatabaseSessionStore(AppSessionStore):
             try:
                 async with self.engine.connect() as connection:
                     await self._create_table(connection)
-                    return await operation(connection)
+                    result = await operation(connection)
             except DBAPIError as error:
                 # A connection the database closed (say, it restarted) is found out only when
                 # used; SQLAlchemy then empties the pool, and the retry reconnects.
                 if attempt == 1 and error.connection_invalidated:
                     continue
-                raise SessionStoreUnavailableError(self.kind) from error
+                raise self.unavailable() from error
             except (SQLAlchemyError, OSError) as error:
-                raise SessionStoreUnavailableError(self.kind) from error
+                raise self.unavailable() from error
+            self.answered()
+            return result
         raise AssertionError("unreachable")
 
     async def _create_table(self, connection: AsyncConnection) -> None:
@@ -121,7 +122,7 @@ class DatabaseSessionStore(AppSessionStore):
         row = result.first()
         return None if row is None else StoredSession(row.data, expires_in=row.expires_at - now)
 
-    async def save(self, session_id: str, data: bytes, ttl: int) -> None:
+    async def save(self, session_id: str, data: bytes, ttl: int, *, signed_in: bool) -> None:
         values: dict[str, Any] = {"data": data, "expires_at": time.time() + ttl}
         upsert = (
             self._insert(sessions_table)

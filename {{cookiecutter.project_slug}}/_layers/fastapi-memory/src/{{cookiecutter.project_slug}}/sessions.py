@@ -20,7 +20,10 @@ logger = logging.getLogger(__name__)
 class MemorySessionStore(AppSessionStore):
     """At most `max_entries` sessions, each dropped `ttl` seconds after its last save or touch.
 
-    When full, the session saved longest ago goes first. The back-channel logout index
+    When full, the session saved longest ago goes first. Sessions that are not signed in
+    (sign-ins under way, which anyone can start) are bounded apart, to a tenth of that, so
+    that a flood of them pushes out only each other, never a signed-in session.
+    The back-channel logout index
     and the used keys are swept of what has expired or lost its session whenever they
     outgrow the sessions, so they stay bounded too.
     """
@@ -29,36 +32,48 @@ class MemorySessionStore(AppSessionStore):
 
     def __init__(self, max_entries: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
+        self.max_signing_in = max(max_entries // 10, 1)
         self.clock = clock
-        self._records: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._records: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # signed in
+        self._signing_in: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._index: dict[str, dict[str, float]] = {}  # key -> {session id: expiry}
         self._used: dict[str, float] = {}  # key -> expiry
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._records) + len(self._signing_in)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._records))
+        return iter([*self._records, *self._signing_in])
+
+    def _records_of(self, session_id: str) -> OrderedDict[str, tuple[float, bytes]]:
+        return self._signing_in if session_id in self._signing_in else self._records
 
     async def load(self, session_id: str) -> StoredSession | None:
-        expires_at, data = self._records.get(session_id, (0.0, b""))
+        records = self._records_of(session_id)
+        expires_at, data = records.get(session_id, (0.0, b""))
         if expires_at <= self.clock():
-            self._records.pop(session_id, None)
+            records.pop(session_id, None)
             return None
         return StoredSession(data, expires_in=expires_at - self.clock())
 
-    async def save(self, session_id: str, data: bytes, ttl: int) -> None:
-        self._records[session_id] = (self.clock() + ttl, data)
-        self._records.move_to_end(session_id)
-        while len(self._records) > self.max_entries:
-            self._records.popitem(last=False)
+    async def save(self, session_id: str, data: bytes, ttl: int, *, signed_in: bool) -> None:
+        self._records_of(session_id).pop(session_id, None)  # signed in, it moves over
+        if signed_in:
+            records, bound = self._records, self.max_entries
+        else:
+            records, bound = self._signing_in, self.max_signing_in
+        records[session_id] = (self.clock() + ttl, data)
+        while len(records) > bound:
+            records.popitem(last=False)
 
     async def touch(self, session_id: str, ttl: int) -> None:
-        if (record := self._records.get(session_id)) is not None:
-            self._records[session_id] = (self.clock() + ttl, record[1])
+        records = self._records_of(session_id)
+        if (record := records.get(session_id)) is not None:
+            records[session_id] = (self.clock() + ttl, record[1])
 
     async def delete(self, session_id: str) -> None:
         self._records.pop(session_id, None)
+        self._signing_in.pop(session_id, None)
 
     async def ping(self) -> None:
         """Memory is always there."""

@@ -19,7 +19,6 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from .config import Settings
-from .errors import SessionStoreUnavailableError
 from .session_store import AppSessionStore, StoredSession
 
 COLLECTION = "sessions"
@@ -88,9 +87,11 @@ class MongoSessionStore(AppSessionStore):
 
     async def _answer(self, command: Awaitable[T]) -> T:
         try:
-            return await command
+            answer = await command
         except PyMongoError as error:
-            raise SessionStoreUnavailableError(self.kind) from error
+            raise self.unavailable() from error
+        self.answered()
+        return answer
 
     async def load(self, session_id: str) -> StoredSession | None:
         now = _now()
@@ -101,7 +102,7 @@ class MongoSessionStore(AppSessionStore):
         expires_in = (document["expires_at"] - now).total_seconds()
         return StoredSession(document["data"], expires_in=expires_in)
 
-    async def save(self, session_id: str, data: bytes, ttl: int) -> None:
+    async def save(self, session_id: str, data: bytes, ttl: int, *, signed_in: bool) -> None:
         await self._create_ttl_indexes()
         document = {"data": data, "expires_at": _now() + timedelta(seconds=ttl)}
         key = {"_id": self._key_prefix + session_id}
@@ -146,7 +147,8 @@ class MongoSessionStore(AppSessionStore):
         except DuplicateKeyError:
             return False
         except PyMongoError as error:
-            raise SessionStoreUnavailableError(self.kind) from error
+            raise self.unavailable() from error
+        self.answered()
         return True
 
 

@@ -22,8 +22,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from .config import Settings
-from .errors import SessionStoreUnavailableError
-from .session_store import AppSessionStore, StoredSession
+from .session_store import AppSessionStore, StoredSession, UnreadableSessionError
 
 # Short, so that a visitor gets the 503 page at once when Redis is down or unreachable;
 # a slow answer from a Redis that is up is given longer.
@@ -67,9 +66,11 @@ class RedisSessionStore(AppSessionStore):
 
     async def _answer(self, command: Awaitable[T]) -> T:
         try:
-            return await command
+            answer = await command
         except RedisError as error:
-            raise SessionStoreUnavailableError(self.kind) from error
+            raise self.unavailable() from error
+        self.answered()
+        return answer
 
     def _key(self, session_id: str) -> str:
         return self._key_prefix + session_id
@@ -78,10 +79,12 @@ class RedisSessionStore(AppSessionStore):
         value = await self._answer(self.redis.get(self._key(session_id)))
         if value is None:
             return None
+        if len(value) < EXPIRY.size:
+            raise UnreadableSessionError(session_id)
         (expires_at,) = EXPIRY.unpack_from(value)
         return StoredSession(value[EXPIRY.size :], expires_in=expires_at - time.time())
 
-    async def save(self, session_id: str, data: bytes, ttl: int) -> None:
+    async def save(self, session_id: str, data: bytes, ttl: int, *, signed_in: bool) -> None:
         value = EXPIRY.pack(time.time() + ttl) + data
         await self._answer(self.redis.set(self._key(session_id), value, ex=ttl))
 

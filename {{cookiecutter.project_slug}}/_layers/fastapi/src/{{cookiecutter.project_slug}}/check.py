@@ -1,17 +1,17 @@
 """Is this deployment ready to sign people in? `uv run python -m {{ cookiecutter.project_slug }}.check`
 
 One line per check; the exit code is 1 when any of them failed, so that a deploy script can
-stop on it.
+stop on it. With `--settings-only` it reads the settings alone and reaches nothing: run before
+the server, it turns a refused start into a failed command.
 """
 
+import argparse
 import asyncio
 import sys
 
-import pydantic
-
-from .config import InsecureSettingsError, Settings
-from .errors import SessionStoreUnavailableError
+from .config import Settings, SettingsError, get_settings
 from .selfcheck import Check, logto_checks, report
+from .session_store import SessionStoreUnavailableError
 from .sessions import create_session_store
 
 
@@ -26,12 +26,21 @@ async def session_store_check(settings: Settings) -> Check:
     return Check("session store", True, f"{store.kind}: reachable")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Is this deployment ready to sign people in?")
+    parser.add_argument(
+        "--settings-only",
+        action="store_true",
+        help="check the settings as the app does at start, without reaching Logto or the store",
+    )
+    arguments = parser.parse_args(argv)
     try:
-        settings = Settings()
+        settings = get_settings()
         settings.check_production()
-    except (pydantic.ValidationError, InsecureSettingsError) as error:
-        return report([Check("settings", False, str(error))])
+    except SettingsError as error:
+        return report([Check("settings", False, problem) for problem in error.problems])
+    if arguments.settings_only:
+        return report([Check("settings", True, f"the app starts with APP_ENV={settings.app_env}")])
     checks = logto_checks(
         settings.logto_endpoint,
         settings.logto_app_id,

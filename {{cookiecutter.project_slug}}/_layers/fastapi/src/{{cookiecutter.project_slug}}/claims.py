@@ -7,7 +7,7 @@ dict they are kept as: nothing to decode or validate on a page view.
 """
 
 import time
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from .logto_client import AppLogtoClient, signed_in_claims
@@ -32,6 +32,11 @@ def current_claims(session: MutableMapping[str, Any], logto: AppLogtoClient) -> 
         return claims
     claims = cached["claims"]
     return claims if claims["exp"] > time.time() else None
+
+
+def is_signed_in(session: Mapping[str, Any]) -> bool:
+    """Whether the session has been through a sign-in's callback (its claims are kept there)."""
+    return CLAIMS_KEY in session
 
 
 def display_name(claims: Claims) -> str:

@@ -3,8 +3,10 @@
 import secrets
 from functools import lru_cache
 from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .store_config import StoreSettings
@@ -12,10 +14,20 @@ from .store_config import StoreSettings
 # Words of the values people paste from examples; no secret of theirs contains them.
 PLACEHOLDER_MARKERS = ("change", "replace", "example", "placeholder", "your-", "secret")
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT_CHARACTERS = 10
+APP_ENVS = ("development", "production")
 
 
-class InsecureSettingsError(Exception):
-    """Production settings that the app refuses to start with."""
+class SettingsError(Exception):
+    """Settings the app refuses to start with; its message is one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class InsecureSettingsError(SettingsError):
+    """Production settings that would make the deployment unsafe."""
 
 
 class Settings(BaseSettings, StoreSettings):
@@ -29,6 +41,20 @@ class Settings(BaseSettings, StoreSettings):
     logto_endpoint: str = ""
     logto_app_id: str = ""
     logto_app_secret: str = ""
+
+    @field_validator("app_env", mode="before")
+    @classmethod
+    def _known_app_env(cls, value: object) -> object:
+        # `Production` is production; a typo must not quietly run the development settings.
+        app_env = str(value).strip().lower()
+        if app_env not in APP_ENVS:
+            raise ValueError(f"APP_ENV must be development or production, not {value!r}")
+        return app_env
+
+    @field_validator("session_secret")
+    @classmethod
+    def _stripped(cls, secret: str) -> str:
+        return secret.strip()
 
     @field_validator("base_url", "logto_endpoint")
     @classmethod
@@ -45,6 +71,12 @@ class Settings(BaseSettings, StoreSettings):
     @property
     def uses_https(self) -> bool:
         return self.base_url.startswith("https://")
+
+    @property
+    def origin(self) -> str:
+        """BASE_URL's origin, as a browser names it in an `Origin` header."""
+        url = urlsplit(self.base_url)
+        return f"{url.scheme}://{url.netloc}".lower()
 
     def missing_logto_settings(self) -> list[str]:
         """Names of the Logto settings sign-in cannot do without."""
@@ -63,16 +95,32 @@ class Settings(BaseSettings, StoreSettings):
             problems.append("SESSION_SECRET is a placeholder")
         elif len(secret) < MIN_SECRET_LENGTH:
             problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
+        elif len(set(secret)) < MIN_SECRET_DISTINCT_CHARACTERS:
+            problems.append(
+                "SESSION_SECRET has fewer than "
+                f"{MIN_SECRET_DISTINCT_CHARACTERS} distinct characters"
+            )
         if not self.logto_app_secret:
             problems.append("LOGTO_APP_SECRET is missing")
         if not self.uses_https:
             problems.append("BASE_URL is not https")
         if problems:
             raise InsecureSettingsError(
-                "Refusing to start with APP_ENV=production: " + "; ".join(problems) + "."
+                [f"Refusing to start with APP_ENV=production: {problem}" for problem in problems]
             )
+
+
+def _problem(error: ErrorDetails) -> str:
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])  # a validator's own sentence
+    name = "_".join(str(part) for part in error["loc"]).upper()
+    return f"{name}: {error['msg']}"
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings of the environment; SettingsError names every value that is not valid."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError([_problem(problem) for problem in error.errors()]) from None

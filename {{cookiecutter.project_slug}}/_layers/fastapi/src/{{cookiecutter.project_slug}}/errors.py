@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .logto_client import LogtoUnreachableError
+from .response_headers import SECURITY_HEADERS
+from .session_store import SessionStoreUnavailableError
 from .templating import templates
 
 logger = logging.getLogger(__name__)
@@ -20,14 +22,6 @@ class LogtoNotConfiguredError(Exception):
         names = " and ".join(missing)
         super().__init__(f"Sign-in is not set up yet: set {names} in .env, as README.md says.")
         self.missing = missing
-
-
-class SessionStoreUnavailableError(Exception):
-    """The session store did not answer; `kind` names it without its URL or credentials."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(f"The {kind} session store is unavailable.")
-        self.kind = kind
 
 
 def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
@@ -57,13 +51,18 @@ async def _logto_unreachable(request: Request, error: Exception) -> HTMLResponse
 
 
 async def _store_unavailable(request: Request, error: Exception) -> HTMLResponse:
-    logger.warning("%s", error)
+    assert isinstance(error, SessionStoreUnavailableError)
+    # While the store is down every request fails alike: one traceback says why, the rest count.
+    logger.warning("%s", error, exc_info=error if error.first_failure else None)
     return error_page(request, 503, f"{error} Please try again in a moment.")
 
 
 async def _unexpected(request: Request, error: Exception) -> HTMLResponse:
-    # A bug: Starlette logs the stack trace after this page went out.
-    return error_page(request, 500, "Something went wrong on our side. Please try again later.")
+    # A bug: Starlette logs the stack trace after this page went out. It goes out around the
+    # app's middleware, so it carries the security headers of its own.
+    response = error_page(request, 500, "Something went wrong on our side. Please try again later.")
+    response.headers.update(SECURITY_HEADERS)
+    return response
 
 
 def add_error_handlers(app: FastAPI) -> None:

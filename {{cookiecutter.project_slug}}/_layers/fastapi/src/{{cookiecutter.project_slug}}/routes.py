@@ -21,11 +21,12 @@ from .dependencies import (
     logto_client_for,
     signed_in_user,
 )
-from .errors import LogtoNotConfiguredError, SessionStoreUnavailableError
+from .errors import LogtoNotConfiguredError
 from .logout_index import end_sessions, index_session, unindex_session
 from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, oidc_core
-from .security import is_valid_csrf_token, new_csrf_token, safe_next_path
+from .security import is_same_origin, is_valid_csrf_token, new_csrf_token, safe_next_path
 from .session_middleware import app_session
+from .session_store import SessionStoreUnavailableError
 from .templating import home_page, templates
 from .tokens import fetch_userinfo
 
@@ -114,7 +115,10 @@ async def sign_out(
     session: SessionDep,
     csrf_token: Annotated[str, Form()] = "",
 ) -> RedirectResponse:
-    if not is_valid_csrf_token(session, csrf_token):
+    # A form posted from another site (or from a sandboxed page, `Origin: null`) is refused
+    # even with a token, as a form without the right token is.
+    origin = request.headers.get("origin")
+    if not is_same_origin(origin, settings.origin) or not is_valid_csrf_token(session, csrf_token):
         raise HTTPException(403, "The sign-out form has expired. Please try again.")
     try:
         logto = logto_client_for(settings, session)

@@ -31,6 +31,11 @@ def is_valid_csrf_token(session: MutableMapping[str, Any], token: str) -> bool:
     return hmac.compare_digest(token.encode(), expected.encode())
 
 
+def is_same_origin(origin: str | None, app_origin: str) -> bool:
+    """Whether a request's `Origin` header allows it; without one, the CSRF token decides."""
+    return origin is None or origin == app_origin
+
+
 def safe_next_path(target: str | None) -> str | None:
     """`target` when it is a path on this app, else None.
 

@@ -7,20 +7,35 @@ Flask's session, a value changed in place does not count: assign it again); an
 unchanged session only has its expiry pushed back, and only once a tenth of its lifetime
 has passed since the last time (SLIDE_AFTER), so that a signed-in page view usually costs
 one read and no write. An emptied session is deleted and its cookie expired.
+
+A session that is not signed in (it holds only a sign-in under way) is kept SIGN_IN_TIMEOUT
+seconds from when it was written and never slid: only a signed-in one lives SESSION_LIFETIME.
+A cookie whose value is not an id of the form `new_session_id` draws is no session at all:
+it costs no store access, and no key of the store's other records can be named through it.
 """
 
+import logging
+import re
 import secrets
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
 from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection, cookie_parser
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .session_store import AppSessionStore
+from .session_store import AppSessionStore, UnreadableSessionError
+
+logger = logging.getLogger(__name__)
 
 SCOPE_KEY = "app_session"
 SLIDE_AFTER = 0.1  # of the lifetime: how long an unchanged session keeps its expiry
+SIGN_IN_TIMEOUT = 600  # seconds a sign-in may take, from /sign-in to /callback
+SESSION_ID = re.compile(r"[0-9a-f]{32}")  # what `new_session_id` draws, and nothing else
+
+IsSignedIn = Callable[[Mapping[str, Any]], bool]  # whether a session is signed in
 
 
 class Session(dict[str, Any]):
@@ -61,6 +76,10 @@ def new_session_id() -> str:
     return secrets.token_hex(16)
 
 
+def is_session_id(value: str) -> bool:
+    return SESSION_ID.fullmatch(value) is not None
+
+
 # orjson rather than the standard library's json: every signed-in page parses its session,
 # and orjson does that in a third of the time. Sorted keys: equal sessions, equal bytes.
 def serialize(session: dict[str, Any]) -> bytes:
@@ -68,30 +87,51 @@ def serialize(session: dict[str, Any]) -> bytes:
 
 
 def deserialize(data: bytes) -> dict[str, Any]:
-    return orjson.loads(data)
+    try:
+        session = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise UnreadableSessionError("not JSON") from error
+    if not isinstance(session, dict):
+        raise UnreadableSessionError("not a JSON object")
+    return session
 
 
 class AppSession:
     """The session of one request: its id, its content once loaded, and what the store holds."""
 
-    def __init__(self, store: AppSessionStore, session_id: str | None, lifetime: int) -> None:
+    def __init__(
+        self,
+        store: AppSessionStore,
+        session_id: str | None,
+        lifetime: int,
+        is_signed_in: IsSignedIn,
+    ) -> None:
         self.store = store
         self.lifetime = lifetime
+        self.is_signed_in = is_signed_in
         self.id = session_id  # None until the session is stored, or when the cookie's is unknown
         self.data: Session | None = None  # None until loaded
         self._stored: bytes | None = None  # what the store holds under `id`, as loaded or saved
         self._expires_in = 0.0  # seconds the stored session had left when loaded
         self._renewed = False  # saved or touched: the cookie starts a new lifetime too
+        self.ttl = lifetime  # how long the store keeps it from its last save or touch
 
     async def load(self) -> Session:
         if self.data is None:
-            stored = await self.store.load(self.id) if self.id is not None else None
+            stored, content = None, {}
+            if self.id is not None:
+                try:
+                    stored = await self.store.load(self.id)
+                    content = deserialize(stored.data) if stored is not None else {}
+                except UnreadableSessionError:
+                    logger.warning("A session record that cannot be read counts as none")
+                    stored = None
             if stored is None:
                 # An id the store does not know (expired, or made up by the client) is never
                 # adopted, or whoever chose it could share the session: a new one is drawn.
                 self.id, self.data = None, Session()
             else:
-                self.data = Session(deserialize(stored.data))
+                self.data = Session(content)
                 self._stored, self._expires_in = stored.data, stored.expires_in
         return self.data
 
@@ -112,8 +152,10 @@ class AppSession:
     async def _save(self, data: bytes) -> None:
         if data != self._stored:
             self.id = self.id or new_session_id()
-            await self.store.save(self.id, data, ttl=self.lifetime)
-            self._stored, self._expires_in, self._renewed = data, self.lifetime, True
+            signed_in = self.data is not None and self.is_signed_in(self.data)
+            self.ttl = self.lifetime if signed_in else min(SIGN_IN_TIMEOUT, self.lifetime)
+            await self.store.save(self.id, data, ttl=self.ttl, signed_in=signed_in)
+            self._stored, self._expires_in, self._renewed = data, self.ttl, True
         if self.data is not None:
             self.data.modified = False
 
@@ -132,9 +174,12 @@ class AppSession:
             return False
         if self.data.modified and (data := serialize(self.data)) != self._stored:
             await self._save(data)
-        elif not self.lifetime * (1 - SLIDE_AFTER) <= self._expires_in <= self.lifetime + 1:
+        elif self.is_signed_in(self.data) and not (
+            self.lifetime * (1 - SLIDE_AFTER) <= self._expires_in <= self.lifetime + 1
+        ):
             # Past a tenth of its lifetime, or stored for longer than SESSION_LIFETIME now
             # allows (it was lowered since): the session gets a full lifetime from now.
+            # A sign-in under way is never slid: it ends SIGN_IN_TIMEOUT after /sign-in.
             assert self.id is not None
             await self.store.touch(self.id, ttl=self.lifetime)
             self._renewed = True
@@ -151,20 +196,25 @@ class SessionMiddleware:
         app: ASGIApp,
         store: AppSessionStore,
         lifetime: int,
+        is_signed_in: IsSignedIn,
         cookie_name: str = "session",
         https_only: bool = True,
     ) -> None:
         self.app = app
         self.store = store
         self.lifetime = lifetime
+        self.is_signed_in = is_signed_in
         self.cookie_name = cookie_name
-        self.flags = "path=/; httponly; samesite=lax" + ("; secure" if https_only else "")
+        self.https_only = https_only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        session = scope[SCOPE_KEY] = AppSession(self.store, self._cookie_id(scope), self.lifetime)
+        cookie = HTTPConnection(scope).cookies.get(self.cookie_name, "")
+        session_id = cookie if is_session_id(cookie) else None
+        session = AppSession(self.store, session_id, self.lifetime, self.is_signed_in)
+        scope[SCOPE_KEY] = session
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -175,14 +225,23 @@ class SessionMiddleware:
 
         await self.app(scope, receive, send_with_cookie)
 
-    def _cookie_id(self, scope: Scope) -> str | None:
-        # Straight from the raw headers: every request passes here, most without a cookie.
-        for name, value in scope["headers"]:
-            if name == b"cookie":
-                return cookie_parser(value.decode("latin-1")).get(self.cookie_name) or None
-        return None
-
     def _cookie(self, session: AppSession, keep: bool) -> str:
+        """The Set-Cookie header naming the session (`keep`), or expiring its cookie."""
+        # Written by Starlette's own cookie API, on a response that serves only for that.
+        cookie, secure = Response(), self.https_only
         if keep:
-            return f"{self.cookie_name}={session.id}; max-age={self.lifetime}; {self.flags}"
-        return f'{self.cookie_name}=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; {self.flags}'
+            assert session.id is not None
+            cookie.set_cookie(
+                self.cookie_name,
+                session.id,
+                max_age=session.ttl,
+                path="/",
+                secure=secure,
+                httponly=True,
+                samesite="lax",
+            )
+        else:
+            cookie.delete_cookie(
+                self.cookie_name, path="/", secure=secure, httponly=True, samesite="lax"
+            )
+        return cookie.headers["set-cookie"]
