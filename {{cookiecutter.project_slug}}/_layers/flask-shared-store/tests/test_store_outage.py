@@ -27,7 +27,7 @@ def test_store_down_is_a_503_and_health_says_so(settings: Settings) -> None:
     assert health.status_code == 503
     assert health.json == {"status": "unavailable", "session_store": f"{STORE_KIND}: down"}
     assert_store_unavailable_page(client.get("/sign-in"))
-    client.set_cookie("session", "an-id-the-store-cannot-be-asked-about", domain="127.0.0.1")
+    client.set_cookie("session", "an-id-the-store-cannot-be-asked-about-43-ch", domain="127.0.0.1")
     assert_store_unavailable_page(client.get("/"))
 
 

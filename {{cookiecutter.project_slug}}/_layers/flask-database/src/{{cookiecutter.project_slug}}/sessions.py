@@ -95,7 +95,7 @@ class DatabaseSessionInterface(StoreSessionInterface):
         self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
     ) -> None:
         values = {
-            "data": self.serializer.encode(data),  # type: ignore[arg-type]
+            "data": self.serializer.encode(data),
             "expires_at": expires_at,
             "subject": sign_in and sign_in.subject,
             "provider_session": sign_in and sign_in.provider_session,

@@ -56,7 +56,7 @@ class MongoDBSessionInterface(StoreSessionInterface):
         )
         if document is None or "val" not in document:
             return None
-        data = self.serializer.decode(document["val"])  # type: ignore[union-attr]
+        data = self.serializer.decode(document["val"])
         return Record(data, document["expiration"].timestamp())
 
     def save(
@@ -65,7 +65,7 @@ class MongoDBSessionInterface(StoreSessionInterface):
         self.create_indexes()
         document = {
             "id": store_id,
-            "val": self.serializer.encode(data),  # type: ignore[union-attr, arg-type]
+            "val": self.serializer.encode(data),
             "expiration": as_date(expires_at),
         }
         if sign_in is not None:
