@@ -8,6 +8,7 @@ from flask import Flask
 
 from .auth import logto_config
 from .errors import register_error_pages
+from .headers import register_response_headers
 from .routes import blueprint
 from .sessions import init_sessions
 from .settings import Settings
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     init_sessions(app, settings)
     register_error_pages(app)
+    register_response_headers(app)
     app.register_blueprint(blueprint)
     return app
 

@@ -167,9 +167,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
         self, app: Flask, session: StoredSession, response: Response
     ) -> None:
         if session.accessed:
-            # A plain header: `response.vary` would parse and rewrite the header on every
-            # page view, and HTTP reads several Vary headers as one list.
-            response.headers.add("Vary", "Cookie")
+            response.vary.add("Cookie")
         if not session:
             if session.modified:
                 if session.expires_at is not None:
