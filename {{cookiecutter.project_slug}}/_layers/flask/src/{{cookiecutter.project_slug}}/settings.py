@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from dotenv import find_dotenv, load_dotenv
 
@@ -53,6 +54,14 @@ class Settings(StoreSettings):
     @property
     def production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def origin(self) -> str:
+        """BASE_URL's origin (scheme://host[:port]), as a browser names it in Origin."""
+        parts = urlsplit(self.base_url)
+        default_port = {"http": 80, "https": 443}.get(parts.scheme)
+        port = "" if parts.port in {None, default_port} else f":{parts.port}"
+        return f"{parts.scheme}://{parts.hostname}{port}"
 
     @property
     def https(self) -> bool:
