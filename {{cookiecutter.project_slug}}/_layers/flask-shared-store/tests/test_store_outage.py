@@ -1,8 +1,10 @@
 """A session store shared by app instances, down and back again."""
 
+import logging
 from pathlib import Path
 
 import httpx
+import pytest
 
 from {{ cookiecutter.project_slug }}.sessions import STORE_KIND
 from {{ cookiecutter.project_slug }}.settings import Settings
@@ -18,6 +20,7 @@ def assert_store_unavailable_page(response) -> None:
     assert f"({STORE_KIND})" in response.text
     assert "127.0.0.1" not in response.text  # the store's address is nobody's business
     assert "Traceback" not in response.text
+    assert response.headers["X-Frame-Options"] == "DENY"
 
 
 def test_store_down_is_a_503_and_health_says_so(settings: Settings) -> None:
@@ -29,6 +32,22 @@ def test_store_down_is_a_503_and_health_says_so(settings: Settings) -> None:
     assert_store_unavailable_page(client.get("/sign-in"))
     client.set_cookie("session", "an-id-the-store-cannot-be-asked-about-43-ch", domain="127.0.0.1")
     assert_store_unavailable_page(client.get("/"))
+
+
+def test_an_outage_logs_a_line_per_failure_and_one_traceback(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(settings, **unreachable_store(free_port()))
+    signed_in = app.test_client()
+    signed_in.set_cookie("session", "A" * 43, domain="127.0.0.1")  # an id of the app's form
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            assert_store_unavailable_page(signed_in.get("/"))  # the session cannot be read
+            assert_store_unavailable_page(app.test_client().get("/sign-in"))  # nor stored
+    failures = [record for record in caplog.records if f"({STORE_KIND})" in record.getMessage()]
+    assert len(failures) == 6, caplog.text
+    tracebacks = [record for record in caplog.records if record.exc_info]
+    assert tracebacks == failures[:1], caplog.text
 
 
 def test_app_recovers_when_the_store_is_back(

@@ -52,6 +52,8 @@ sessions_table = sa.Table(
 
 
 class DatabaseSessionInterface(StoreSessionInterface):
+    store_errors = STORE_ERRORS
+
     def __init__(self, app: Flask, engine: Engine, key_prefix: str, lifetime: int) -> None:
         super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
         self.engine = engine

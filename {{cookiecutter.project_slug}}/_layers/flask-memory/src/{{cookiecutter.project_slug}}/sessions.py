@@ -34,6 +34,8 @@ class Entry:
 
 
 class MemorySessionInterface(StoreSessionInterface):
+    store_errors = STORE_ERRORS
+
     def __init__(self, app: Flask, key_prefix: str, lifetime: int, max_entries: int) -> None:
         super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
         self.max_entries = max_entries

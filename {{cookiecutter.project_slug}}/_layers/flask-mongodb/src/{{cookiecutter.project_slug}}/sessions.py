@@ -35,6 +35,8 @@ def as_date(unix_time: float) -> datetime:
 
 
 class MongoDBSessionInterface(StoreSessionInterface):
+    store_errors = STORE_ERRORS
+
     def __init__(self, app: Flask, store: Collection, key_prefix: str, lifetime: int) -> None:
         super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
         self.store = store

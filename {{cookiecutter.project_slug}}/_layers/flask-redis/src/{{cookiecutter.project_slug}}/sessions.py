@@ -40,6 +40,8 @@ def milliseconds(unix_time: float) -> int:
 
 
 class RedisSessionInterface(StoreSessionInterface):
+    store_errors = STORE_ERRORS
+
     def __init__(self, app: Flask, redis_url: str, key_prefix: str, lifetime: int) -> None:
         super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
         self.redis_url = redis_url

@@ -183,5 +183,6 @@ def logout_answer(response: Response, status: int) -> tuple[Response, int]:
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
     if current_app.session_interface.is_up():  # type: ignore[attr-defined]
+        current_app.session_interface.store_answered()  # type: ignore[attr-defined]
         return jsonify(status="ok", session_store=f"{STORE_KIND}: ok"), 200
     return jsonify(status="unavailable", session_store=f"{STORE_KIND}: down"), 503

@@ -17,6 +17,7 @@ cookie that is not such an id is no cookie: the store is not asked. The store's 
 """
 
 import re
+import threading
 import time
 from abc import abstractmethod
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from typing import Any
 
 import msgspec
 from flask import Flask, Request
+from flask import session as current_session
 from flask_session.base import Serializer, ServerSideSession, ServerSideSessionInterface
 from werkzeug.wrappers import Response
 
@@ -91,7 +93,8 @@ class StoredSession(ServerSideSession):
     sid: str | None  # None until the session is first stored
     expires_at: float | None = None
     stored_sign_in: "SignIn | None" = None  # as the store indexes it
-    # Every session lasts SESSION_LIFETIME: no `_permanent` key to keep in each of them.
+    store_error: Exception | None = None  # the store failed this request
+    # Every session's cookie expires with it: no `_permanent` key to keep in each of them.
     permanent = True
 
 
@@ -99,6 +102,8 @@ class StoreSessionInterface(ServerSideSessionInterface):
     session_class = StoredSession
     # Each store expires sessions itself (or cleans them up): no Flask-Session cleanup hook.
     ttl = True
+    # The errors that mean "the store is down" (each store's STORE_ERRORS).
+    store_errors: tuple[type[Exception], ...] = ()
 
     serializer: SessionSerializer  # type: ignore[assignment]
 
@@ -106,6 +111,9 @@ class StoreSessionInterface(ServerSideSessionInterface):
         super().__init__(app, key_prefix=key_prefix, sid_length=SESSION_ID_BYTES)
         self.serializer = SessionSerializer()
         self.lifetime = lifetime
+        self.store_failing = False  # since the last error, the store has not answered
+        self.store_failing_lock = threading.Lock()
+        app.before_request(self.raise_store_error)
 
     # What each store implements
 
@@ -145,7 +153,14 @@ class StoreSessionInterface(ServerSideSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> StoredSession:  # type: ignore[override]
         sid = request.cookies.get(self.get_cookie_name(app))
-        record = self.stored(sid) if sid is not None and SESSION_ID.fullmatch(sid) else None
+        try:
+            record = self.stored(sid) if sid is not None and SESSION_ID.fullmatch(sid) else None
+        except self.store_errors as error:
+            # Raised here, the error would miss the app's error handlers, and Flask would
+            # fail again finishing its error page: `raise_store_error` raises it.
+            session = self.session_class()
+            session.store_error = error
+            return session
         if record is not None:
             session = self.session_class(record.data, sid=sid)
             session.expires_at = record.expires_at
@@ -158,14 +173,42 @@ class StoreSessionInterface(ServerSideSessionInterface):
 
     def stored(self, sid: str) -> Record | None:
         try:
-            return self.load(self._get_store_id(sid))
+            record = self.load(self._get_store_id(sid))
         except UnreadableSessionError as error:
             self.app.logger.warning("A stored session does not decode, ignored: %s", error)
-            return None
+            record = None
+        self.store_answered()
+        return record
+
+    # The store's failures
+
+    def store_failed(self) -> bool:
+        """Note that the store failed; whether it is the first failure since it answered."""
+        with self.store_failing_lock:
+            first, self.store_failing = not self.store_failing, True
+        return first
+
+    def store_answered(self) -> None:
+        if self.store_failing:
+            self.store_failing = False
+
+    def raise_store_error(self) -> None:
+        """Before the view: the store's failure to open the session, for the error page."""
+        if (error := current_session.store_error) is not None:  # type: ignore[attr-defined]
+            raise error
 
     def save_session(  # type: ignore[override]
         self, app: Flask, session: StoredSession, response: Response
     ) -> None:
+        if session.store_error is not None:
+            return  # the store failed this request, whose error page stores nothing
+        try:
+            self.store_session(app, session, response)
+        except self.store_errors as error:
+            session.store_error = error
+            raise
+
+    def store_session(self, app: Flask, session: StoredSession, response: Response) -> None:
         if session.accessed:
             response.vary.add("Cookie")
         if not session:
@@ -196,6 +239,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
             self.extend(self._get_store_id(session.sid), session.expires_at, session.stored_sign_in)
         else:
             return  # unchanged, and its expiry was pushed back not long ago
+        self.store_answered()
         self.set_cookie(app, session, response)
 
     def lifetime_of(self, sign_in: SignIn | None) -> float:
