@@ -1,6 +1,7 @@
 """A session store shared by app instances, down and back again."""
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 from {{ cookiecutter.project_slug }}.sessions import STORE_KIND
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import SECRET, make_app, sign_in
+from .conftest import SECRET, make_app, session_id, sign_in
 from .oidc_provider import OidcProvider
 from .servers import free_port, serving_app
 from .store import own_store, unreachable_store
@@ -69,6 +70,49 @@ def test_app_recovers_when_the_store_is_back(
         assert app.test_client().get("/healthz").status_code == 200
         assert "signed in as <strong>Alice</strong>" in alice.get("/").text
         assert "signed in as <strong>Bob</strong>" in bob.get("/").text
+    finally:
+        store.stop()
+
+
+def test_requests_right_after_the_store_restarts_succeed(
+    settings: Settings, provider: OidcProvider, tmp_path: Path
+) -> None:
+    """The app's connections to the store were cut while it was idle: the very next
+    requests, several at once, each find a live connection (one retry at most)."""
+    store, store_settings = own_store(free_port(), tmp_path)
+    store.start()
+    try:
+        app = make_app(settings, **store_settings)
+        users = {f"user{number}": app.test_client() for number in range(4)}
+        for sub, client in users.items():
+            sign_in(client, provider, sub=sub, name=sub.title())
+        # Keep as many connections open as the requests below will use.
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda client: client.get("/"), [*users.values()] * 4))
+
+        store.stop()
+        store.start()  # same port; the app did not notice
+
+        # Sessions to store (writes) and signed-in pages (reads), all at once.
+        visits: list[tuple[str | None, str]] = [(None, "/sign-in")] * 8
+        visits += [(sub, "/") for sub in users] * 3
+
+        def visit(sub: str | None, path: str) -> tuple[int, str]:
+            visitor = app.test_client()
+            if sub is not None:
+                sid = str(session_id(users[sub]))
+                visitor.set_cookie("session", sid, domain="127.0.0.1")
+            response = visitor.get(path)
+            return response.status_code, response.text
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda args: visit(*args), visits))
+        for (sub, _), (status, text) in zip(visits, answers, strict=True):
+            if sub is None:
+                assert status == 302, text
+            else:
+                assert status == 200, text
+                assert f"signed in as <strong>{sub.title()}</strong>" in text
     finally:
         store.stop()
 
