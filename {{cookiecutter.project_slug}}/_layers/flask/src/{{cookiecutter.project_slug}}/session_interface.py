@@ -203,12 +203,12 @@ class StoreSessionInterface(ServerSideSessionInterface):
         if session.store_error is not None:
             return  # the store failed this request, whose error page stores nothing
         try:
-            self.store_session(app, session, response)
+            self.write_session(app, session, response)
         except self.store_errors as error:
             session.store_error = error
             raise
 
-    def store_session(self, app: Flask, session: StoredSession, response: Response) -> None:
+    def write_session(self, app: Flask, session: StoredSession, response: Response) -> None:
         if session.accessed:
             response.vary.add("Cookie")
         if not session:
