@@ -70,6 +70,24 @@ def stored_session_ids(app: Flask) -> set[str]:
     return {sid for sid in ids if ":" not in sid}  # not the logout token ids
 
 
+def stored_expiry(app: Flask, sid: str) -> float:
+    """When the session `sid` expires, as its row says (Unix time)."""
+    interface = app.session_interface
+    store_id = interface.key_prefix + sid  # type: ignore[attr-defined]
+    query = sa.select(sessions_table.c.expires_at).where(sessions_table.c.id == store_id)
+    with interface.engine.connect() as connection:  # type: ignore[attr-defined]
+        return connection.execute(query).scalar_one()
+
+
+def store_raw(app: Flask, sid: str, data: bytes) -> None:
+    """Make the stored session `sid` hold `data`, as it is."""
+    interface = app.session_interface
+    store_id = interface.key_prefix + sid  # type: ignore[attr-defined]
+    update = sa.update(sessions_table).where(sessions_table.c.id == store_id).values(data=data)
+    with interface.engine.connect() as connection:  # type: ignore[attr-defined]
+        connection.execute(update)
+
+
 class DatabaseProxy:
     """A port of 127.0.0.1 that forwards to the test's PostgreSQL server.
 

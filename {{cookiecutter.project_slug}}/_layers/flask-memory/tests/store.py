@@ -19,10 +19,26 @@ def stored_session_ids(app: Flask) -> set[str]:
     """The session ids the app's store holds (expired or not), without the key prefix."""
     interface = app.session_interface
     prefix = interface.key_prefix  # type: ignore[attr-defined]
-    keys = list(interface.entries)  # type: ignore[attr-defined]
+    keys = [*interface.signed_in, *interface.signing_in]  # type: ignore[attr-defined]
     # Session ids have no colon; the store's other keys (logout token ids) have one.
     ids = {key.removeprefix(prefix) for key in keys if key.startswith(prefix)}
     return {sid for sid in ids if ":" not in sid}
+
+
+def entry_of(app: Flask, sid: str) -> Any:
+    interface = app.session_interface
+    store_id = interface.key_prefix + sid  # type: ignore[attr-defined]
+    return interface.signed_in.get(store_id) or interface.signing_in[store_id]  # type: ignore[attr-defined]
+
+
+def stored_expiry(app: Flask, sid: str) -> float:
+    """When the store lets the session `sid` expire (Unix time)."""
+    return entry_of(app, sid).expires_at
+
+
+def store_raw(app: Flask, sid: str, data: bytes) -> None:
+    """Make the stored session `sid` hold `data`, as it is."""
+    entry_of(app, sid).data = data
 
 
 READS = {"load", "signed_in_sessions"}

@@ -6,7 +6,8 @@ from flask.testing import FlaskClient
 
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import make_app, session_id
+from .conftest import make_app, session_id, sign_in
+from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
 
@@ -33,3 +34,23 @@ def test_store_keeps_at_most_max_entries(settings: Settings) -> None:
     stored = stored_session_ids(app)
     assert len(stored) <= 3
     assert newest in stored
+
+
+def test_a_flood_of_unfinished_sign_ins_never_evicts_a_signed_in_session(
+    settings: Settings, provider: OidcProvider
+) -> None:
+    app = make_app(settings, session_memory_max_entries=20)  # 2 unfinished sign-ins at most
+    alice = app.test_client()
+    sign_in(alice, provider, sub="alice", name="Alice")
+    for _ in range(30):
+        assert app.test_client().get("/sign-in").status_code == 302
+    assert "signed in as <strong>Alice</strong>" in alice.get("/").text
+    assert len(stored_session_ids(app)) == 1 + 2
+
+
+def test_the_newest_unfinished_sign_ins_are_kept(settings: Settings) -> None:
+    app = make_app(settings, session_memory_max_entries=20)
+    clients = [app.test_client() for _ in range(5)]
+    for client in clients:
+        client.get("/sign-in")
+    assert stored_session_ids(app) == {session_id(client) for client in clients[-2:]}

@@ -58,6 +58,20 @@ def stored_session_ids(app: Flask) -> set[str]:
     return {sid for sid in ids if ":" not in sid}  # not the logout token ids
 
 
+def stored_expiry(app: Flask, sid: str) -> float:
+    """When MongoDB lets the session `sid` expire (Unix time)."""
+    interface = app.session_interface
+    document = interface.store.find_one({"id": interface.key_prefix + sid})  # type: ignore[attr-defined]
+    return document["expiration"].timestamp()
+
+
+def store_raw(app: Flask, sid: str, data: bytes) -> None:
+    """Make the stored session `sid` hold `data`, as it is."""
+    interface = app.session_interface
+    store_id = interface.key_prefix + sid  # type: ignore[attr-defined]
+    interface.store.update_one({"id": store_id}, {"$set": {"val": data}})  # type: ignore[attr-defined]
+
+
 def own_store(port: int, data_dir: Path) -> tuple[StoreProcess, dict[str, object]]:
     """A MongoDB server on `port` whose data survives a restart; and settings that use it."""
     return secantus(port, str(data_dir)), {"mongodb_url": test_database_url(port)}

@@ -38,6 +38,21 @@ def stored_session_ids(app: Flask) -> set[str]:
     return {sid for sid in ids if ":" not in sid}
 
 
+def stored_expiry(app: Flask, sid: str) -> float:
+    """When Redis lets the session `sid` expire (Unix time)."""
+    interface = app.session_interface
+    client: redis.Redis = interface.client  # type: ignore[attr-defined]
+    store_id = interface.key_prefix + sid  # type: ignore[attr-defined]
+    return int(client.pexpiretime(store_id)) / 1000  # type: ignore[arg-type]
+
+
+def store_raw(app: Flask, sid: str, data: bytes) -> None:
+    """Make the stored session `sid` hold `data` after its expiry header, as it is."""
+    interface = app.session_interface
+    client: redis.Redis = interface.client  # type: ignore[attr-defined]
+    client.setrange(interface.key_prefix + sid, 8, data)  # type: ignore[attr-defined]
+
+
 def own_store(port: int, data_dir: Path) -> tuple[StoreProcess, dict[str, object]]:
     """A Redis server on `port` whose data survives a restart; and settings that use it."""
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]

@@ -48,7 +48,7 @@ def test_a_session_stored_as_a_hash_by_an_earlier_version_reads_as_none(
     settings: Settings,
 ) -> None:
     app = make_app(settings)
-    sid = "stored-by-an-earlier-version"
+    sid = "stored-by-an-earlier-version-of-this-app-xy"
     client = redis.Redis.from_url(settings.redis_url)
     client.hset(f"{settings.session_key_prefix}{sid}", mapping={"data": b"", "expires_at": 1})
     browser = app.test_client()

@@ -4,7 +4,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from {{ cookiecutter.project_slug }}.session_interface import cookie_value
 from {{ cookiecutter.project_slug }}.settings import Settings
 
 from .conftest import make_app, session_id, sign_in
@@ -36,26 +35,6 @@ def test_a_session_id_the_store_does_not_know_is_never_adopted(
     sign_in(client, provider)
     assert session_id(client) != planted
     assert planted not in stored_session_ids(app)
-
-
-@pytest.mark.parametrize(
-    ("header", "value"),
-    [
-        ("session=abc", "abc"),
-        ("theme=dark; session=abc; lang=en", "abc"),
-        ("xsession=evil;session=abc", "abc"),  # a longer name that ends in `session`
-        ("session=abc; session=def", "abc"),  # the most specific path comes first
-        ("session=", ""),
-        ("sessions=abc", None),
-        ("", None),
-    ],
-)
-def test_the_session_cookie_is_read_from_the_header(header: str, value: str | None) -> None:
-    assert cookie_value({"HTTP_COOKIE": header}, "session") == value
-
-
-def test_the_session_cookie_is_none_without_a_cookie_header() -> None:
-    assert cookie_value({}, "session") is None
 
 
 def test_cookie_is_http_only_same_site_lax_and_not_secure_over_http(client: FlaskClient) -> None:

@@ -1,11 +1,17 @@
 """Settings from the environment, and a production app that refuses to start unsafe."""
 
+import json
+import os
+import subprocess
+import time
+
 import pytest
 
 from {{ cookiecutter.project_slug }}.app import create_app
 from {{ cookiecutter.project_slug }}.settings import Settings, SettingsError
 
 from .conftest import SECRET
+from .servers import PROJECT, free_port
 
 SAFE_PRODUCTION = {
     "APP_ENV": "production",
@@ -47,8 +53,12 @@ def test_safe_production_settings_start() -> None:
     ("changes", "named"),
     [
         ({"SESSION_SECRET": ""}, "SESSION_SECRET is missing"),
-        ({"SESSION_SECRET": "change-me"}, "SESSION_SECRET is missing or a placeholder"),
+        ({"SESSION_SECRET": " " * 48}, "SESSION_SECRET is missing"),
+        ({"SESSION_SECRET": "change-me"}, "SESSION_SECRET is a placeholder"),
         ({"SESSION_SECRET": "too-short-a-secret"}, "SESSION_SECRET is shorter than 32"),
+        ({"SESSION_SECRET": f"  {SECRET[:30]}  "}, "SESSION_SECRET is shorter than 32"),
+        ({"SESSION_SECRET": "a" * 64}, "SESSION_SECRET has fewer than 10 distinct characters"),
+        ({"SESSION_SECRET": "abcdefghi" * 8}, "SESSION_SECRET has fewer than 10 distinct"),
         ({"LOGTO_APP_SECRET": ""}, "LOGTO_APP_SECRET is missing"),
         ({"BASE_URL": "http://app.example"}, "BASE_URL is not an https:// URL"),
     ],
@@ -57,6 +67,55 @@ def test_unsafe_production_settings_refuse_to_start(changes: dict[str, str], nam
     with pytest.raises(SettingsError, match=named) as refused:
         create_app(Settings.from_env({**SAFE_PRODUCTION, **changes}))
     assert str(refused.value).startswith("APP_ENV=production refuses to start")
+
+
+def test_every_production_problem_has_a_line_of_its_own() -> None:
+    unsafe = {**SAFE_PRODUCTION, "SESSION_SECRET": "x" * 40, "BASE_URL": "http://app.example"}
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(unsafe).check()
+    assert str(refused.value).splitlines() == [
+        "APP_ENV=production refuses to start: SESSION_SECRET has fewer than 10 distinct characters",
+        "APP_ENV=production refuses to start: BASE_URL is not an https:// URL",
+    ]
+
+
+@pytest.mark.parametrize("app_env", ["Production", " production ", "PRODUCTION\n"])
+def test_app_env_ignores_case_and_surrounding_whitespace(app_env: str) -> None:
+    assert Settings.from_env({**SAFE_PRODUCTION, "APP_ENV": app_env}).production
+    with pytest.raises(SettingsError, match="SESSION_SECRET is missing"):
+        Settings.from_env({"APP_ENV": app_env}).check()
+
+
+def test_an_unknown_app_env_is_refused_in_one_line() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"APP_ENV": "staging"}).check()
+    assert str(refused.value) == "APP_ENV must be development or production, not 'staging'"
+
+
+def dockerfile_command(port: int) -> list[str]:
+    """The Dockerfile's CMD, listening on `port` of 127.0.0.1 instead of 8000 of all."""
+    dockerfile = (PROJECT / "Dockerfile").read_text()
+    command = json.loads(dockerfile.rsplit("\nCMD ", 1)[1].splitlines()[0])
+    return [part.replace("0.0.0.0:8000", f"127.0.0.1:{port}") for part in command]
+
+
+def test_the_production_server_refuses_unsafe_settings_at_once() -> None:
+    unsafe = {**SAFE_PRODUCTION, "SESSION_SECRET": "x" * 40, "BASE_URL": "http://app.example"}
+    started = time.monotonic()
+    server = subprocess.run(
+        dockerfile_command(free_port()),
+        cwd=PROJECT,
+        env={**os.environ, **unsafe, "WEB_CONCURRENCY": "2"},
+        capture_output=True,
+        text=True,
+        timeout=15,
+    )
+    assert time.monotonic() - started < 15
+    assert server.returncode != 0
+    assert "Traceback" not in server.stderr
+    assert "SESSION_SECRET has fewer than 10 distinct characters" in server.stderr
+    assert "BASE_URL is not an https:// URL" in server.stderr
+    assert "Booting worker" not in server.stderr
 
 
 def test_development_starts_without_secrets() -> None:

@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from logto.OidcCore import OidcCore
 
 from {{ cookiecutter.project_slug }} import logto_client
+from {{ cookiecutter.project_slug }}.settings import Settings
 
 from .conftest import BASE_URL, csrf_token_of, session_id, sign_in
 from .oidc_provider import OidcProvider
@@ -108,3 +109,40 @@ def test_discovery_is_read_once_per_process(
     sign_in(app.test_client(), provider, sub="alice")
     sign_in(app.test_client(), provider, sub="bob")
     assert reads == [f"{provider.endpoint}/oidc/.well-known/openid-configuration"]
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://evil.example", "null", "http://127.0.0.1:8001", "https://127.0.0.1:8000"],
+)
+def test_sign_out_from_another_origin_is_refused(
+    client: FlaskClient, provider: OidcProvider, origin: str
+) -> None:
+    sign_in(client, provider)
+    token = csrf_token_of(client.get("/"))
+    response = client.post("/sign-out", data={"csrf_token": token}, headers={"Origin": origin})
+    assert response.status_code == 403
+    assert "signed in as" in client.get("/").text
+
+
+def test_sign_out_from_this_apps_origin_signs_out(
+    client: FlaskClient, provider: OidcProvider
+) -> None:
+    sign_in(client, provider)
+    token = csrf_token_of(client.get("/"))
+    response = client.post("/sign-out", data={"csrf_token": token}, headers={"Origin": BASE_URL})
+    assert response.status_code == 303
+    assert "not signed in" in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("base_url", "origin"),
+    [
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("https://App.Example/", "https://app.example"),
+        ("https://app.example:443/app", "https://app.example"),
+        ("https://app.example:8443", "https://app.example:8443"),
+    ],
+)
+def test_the_origin_of_base_url(base_url: str, origin: str) -> None:
+    assert Settings.from_env({"BASE_URL": base_url}).origin == origin

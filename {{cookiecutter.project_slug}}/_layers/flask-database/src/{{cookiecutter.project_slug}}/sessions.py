@@ -52,6 +52,8 @@ sessions_table = sa.Table(
 
 
 class DatabaseSessionInterface(StoreSessionInterface):
+    store_errors = STORE_ERRORS
+
     def __init__(self, app: Flask, engine: Engine, key_prefix: str, lifetime: int) -> None:
         super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
         self.engine = engine
@@ -95,7 +97,7 @@ class DatabaseSessionInterface(StoreSessionInterface):
         self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
     ) -> None:
         values = {
-            "data": self.serializer.encode(data),  # type: ignore[arg-type]
+            "data": self.serializer.encode(data),
             "expires_at": expires_at,
             "subject": sign_in and sign_in.subject,
             "provider_session": sign_in and sign_in.provider_session,

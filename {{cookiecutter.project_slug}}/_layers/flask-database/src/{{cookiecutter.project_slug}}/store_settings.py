@@ -15,5 +15,5 @@ class StoreSettings:
     def store_values(env: Mapping[str, str]) -> dict[str, object]:
         return {"database_url": env.get("DATABASE_URL", DEFAULT_DATABASE_URL)}
 
-    def check_store(self) -> None:
-        pass
+    def store_problems(self) -> list[str]:
+        return []

@@ -1,8 +1,12 @@
-"""Server-side sessions in this process's memory: a bounded dict, oldest out first.
+"""Server-side sessions in this process's memory: bounded dicts, oldest out first.
 
 Sessions live as long as the process and are not shared between processes: run one
 process (one worker), or pick another store when generating the project. Sessions are
 kept serialised, as in any other store, so a request never shares objects with another.
+
+Signed-in sessions and unfinished sign-ins are kept apart, each with its own bound
+(SESSION_MEMORY_MAX_ENTRIES, and a tenth of it): anyone can start a sign-in, and a flood
+of them must push out only other unfinished sign-ins, never a signed-in session.
 """
 
 import threading
@@ -30,42 +34,55 @@ class Entry:
 
 
 class MemorySessionInterface(StoreSessionInterface):
+    store_errors = STORE_ERRORS
+
     def __init__(self, app: Flask, key_prefix: str, lifetime: int, max_entries: int) -> None:
         super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
         self.max_entries = max_entries
-        self.entries: OrderedDict[str, Entry] = OrderedDict()  # least recently written first
+        self.max_sign_ins = max(1, max_entries // 10)
+        # Least recently written first.
+        self.signed_in: OrderedDict[str, Entry] = OrderedDict()
+        self.signing_in: OrderedDict[str, Entry] = OrderedDict()
         self.remembered: dict[str, float] = {}
         self.lock = threading.Lock()
 
     def load(self, store_id: str) -> Record | None:
         with self.lock:
-            entry = self.entries.get(store_id)
+            entries = self.signed_in if store_id in self.signed_in else self.signing_in
+            entry = entries.get(store_id)
             if entry is not None and entry.expires_at <= time.time():
-                del self.entries[store_id]
+                del entries[store_id]
                 entry = None
         if entry is None:
             return None
-        return Record(self.serializer.decode(entry.data), entry.expires_at)  # type: ignore[union-attr]
+        return Record(self.serializer.decode(entry.data), entry.expires_at)
 
     def save(
         self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
     ) -> None:
-        entry = Entry(self.serializer.encode(data), expires_at, sign_in)  # type: ignore[union-attr, arg-type]
+        entry = Entry(self.serializer.encode(data), expires_at, sign_in)
+        entries, bound = (
+            (self.signing_in, self.max_sign_ins)
+            if sign_in is None
+            else (self.signed_in, self.max_entries)
+        )
         with self.lock:
-            self.entries[store_id] = entry
-            self.entries.move_to_end(store_id)
-            while len(self.entries) > self.max_entries:
-                self.entries.popitem(last=False)
+            self.signed_in.pop(store_id, None)
+            self.signing_in.pop(store_id, None)
+            entries[store_id] = entry
+            while len(entries) > bound:
+                entries.popitem(last=False)
 
     def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
         with self.lock:
-            if (entry := self.entries.get(store_id)) is not None:
+            if (entry := self.signed_in.get(store_id)) is not None:
                 entry.expires_at = expires_at
-                self.entries.move_to_end(store_id)
+                self.signed_in.move_to_end(store_id)
 
     def delete(self, store_id: str, sign_in: SignIn | None) -> None:
         with self.lock:
-            self.entries.pop(store_id, None)
+            self.signed_in.pop(store_id, None)
+            self.signing_in.pop(store_id, None)
 
     def signed_in_sessions(self, logout: LogoutToken) -> list[tuple[str, SignIn]]:
         # A scan: logout tokens are rare, and the store is bounded.
@@ -73,7 +90,7 @@ class MemorySessionInterface(StoreSessionInterface):
         with self.lock:
             return [
                 (store_id, entry.sign_in)
-                for store_id, entry in self.entries.items()
+                for store_id, entry in self.signed_in.items()
                 if store_id.startswith(self.key_prefix)
                 and entry.expires_at > now
                 and entry.sign_in is not None

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .environment import SettingsError, whole_number
+from .environment import whole_number
 
 DEFAULT_MAX_ENTRIES = 10_000
 
@@ -17,6 +17,7 @@ class StoreSettings:
         max_entries = whole_number(env, "SESSION_MEMORY_MAX_ENTRIES", DEFAULT_MAX_ENTRIES)
         return {"session_memory_max_entries": max_entries}
 
-    def check_store(self) -> None:
+    def store_problems(self) -> list[str]:
         if self.session_memory_max_entries <= 0:
-            raise SettingsError("SESSION_MEMORY_MAX_ENTRIES must be a positive number.")
+            return ["SESSION_MEMORY_MAX_ENTRIES must be a positive number"]
+        return []

@@ -35,6 +35,8 @@ def as_date(unix_time: float) -> datetime:
 
 
 class MongoDBSessionInterface(StoreSessionInterface):
+    store_errors = STORE_ERRORS
+
     def __init__(self, app: Flask, store: Collection, key_prefix: str, lifetime: int) -> None:
         super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
         self.store = store
@@ -56,7 +58,7 @@ class MongoDBSessionInterface(StoreSessionInterface):
         )
         if document is None or "val" not in document:
             return None
-        data = self.serializer.decode(document["val"])  # type: ignore[union-attr]
+        data = self.serializer.decode(document["val"])
         return Record(data, document["expiration"].timestamp())
 
     def save(
@@ -65,7 +67,7 @@ class MongoDBSessionInterface(StoreSessionInterface):
         self.create_indexes()
         document = {
             "id": store_id,
-            "val": self.serializer.encode(data),  # type: ignore[union-attr, arg-type]
+            "val": self.serializer.encode(data),
             "expiration": as_date(expires_at),
         }
         if sign_in is not None:

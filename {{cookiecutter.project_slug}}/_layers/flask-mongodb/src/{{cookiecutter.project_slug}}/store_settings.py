@@ -14,5 +14,5 @@ class StoreSettings:
     def store_values(env: Mapping[str, str]) -> dict[str, object]:
         return {"mongodb_url": env.get("MONGODB_URL", DEFAULT_MONGODB_URL)}
 
-    def check_store(self) -> None:
-        pass
+    def store_problems(self) -> list[str]:
+        return []

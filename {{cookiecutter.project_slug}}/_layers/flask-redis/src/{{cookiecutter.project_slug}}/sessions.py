@@ -40,6 +40,8 @@ def milliseconds(unix_time: float) -> int:
 
 
 class RedisSessionInterface(StoreSessionInterface):
+    store_errors = STORE_ERRORS
+
     def __init__(self, app: Flask, redis_url: str, key_prefix: str, lifetime: int) -> None:
         super().__init__(app, key_prefix=key_prefix, lifetime=lifetime)
         self.redis_url = redis_url
@@ -75,12 +77,12 @@ class RedisSessionInterface(StoreSessionInterface):
         if value is None or len(value) <= EXPIRY.size:
             return None  # none, or only the expiry of a session deleted while extended
         (expires_at,) = EXPIRY.unpack_from(value)
-        return Record(self.serializer.decode(value[EXPIRY.size :]), expires_at)  # type: ignore[union-attr]
+        return Record(self.serializer.decode(value[EXPIRY.size :]), expires_at)
 
     def save(
         self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
     ) -> None:
-        value = EXPIRY.pack(expires_at) + self.serializer.encode(data)  # type: ignore[union-attr, arg-type]
+        value = EXPIRY.pack(expires_at) + self.serializer.encode(data)
         with self.client.pipeline() as pipeline:  # one round trip, all or nothing
             pipeline.set(store_id, value)
             if sign_in is not None and sign_in.subject is not None:

@@ -14,5 +14,5 @@ class StoreSettings:
     def store_values(env: Mapping[str, str]) -> dict[str, object]:
         return {"redis_url": env.get("REDIS_URL", DEFAULT_REDIS_URL)}
 
-    def check_store(self) -> None:
-        pass
+    def store_problems(self) -> list[str]:
+        return []

@@ -3,23 +3,35 @@
 import logging
 import secrets
 from datetime import timedelta
+from types import TracebackType
 
 from flask import Flask
 
 from .auth import logto_config
 from .errors import register_error_pages
+from .headers import register_response_headers
 from .routes import blueprint
-from .sessions import init_sessions
+from .sessions import STORE_ERRORS, init_sessions
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+
+
+class App(Flask):
+    def log_exception(self, exc_info: ExcInfo) -> None:
+        # A session store's error raised while Flask saves the session comes here before
+        # its 503 page, which logs it: with a traceback once per outage (errors.py).
+        if not isinstance(exc_info[1], STORE_ERRORS):
+            super().log_exception(exc_info)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     settings.check()
 
-    app = Flask(__name__)
+    app = App(__name__)
     app.extensions["settings"] = settings
     app.extensions["logto_config"] = logto_config(settings)
     app.config.update(
@@ -33,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     init_sessions(app, settings)
     register_error_pages(app)
+    register_response_headers(app)
     app.register_blueprint(blueprint)
     return app
 

@@ -18,7 +18,7 @@ def main() -> int:
         settings = Settings.from_env()
         settings.check()
     except SettingsError as error:
-        return report([Check("settings", False, str(error))])
+        return report([Check("settings", False, problem) for problem in error.problems])
     checks = logto_checks(
         settings.logto_endpoint,
         settings.logto_app_id,

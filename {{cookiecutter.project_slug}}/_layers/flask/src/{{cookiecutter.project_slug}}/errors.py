@@ -68,8 +68,13 @@ def sign_in_failed(error: SignInFailedError) -> ErrorPage:
 
 
 def store_unavailable(error: Exception) -> ErrorPage:
+    # One line per failed request, and the traceback only of the first failure since the
+    # store last answered: an outage under load must not bury the log in tracebacks.
     # Name the kind of store only: its URL may hold credentials.
-    current_app.logger.warning("Session store (%s) unavailable: %r", STORE_KIND, error)
+    first = current_app.session_interface.store_failed()  # type: ignore[attr-defined]
+    current_app.logger.warning(
+        "Session store (%s) unavailable: %r", STORE_KIND, error, exc_info=error if first else None
+    )
     return error_page(
         503,
         "Sessions are unavailable",

@@ -130,7 +130,10 @@ def profile() -> Response | str:
 
 @blueprint.post("/sign-out")
 def sign_out() -> Response:
-    if not csrf_token_is_valid(request.form.get("csrf_token")):
+    # A browser names the site a form was posted from; without Origin the token decides.
+    origin = request.headers.get("Origin")
+    from_here = origin is None or origin == current_settings().origin
+    if not (from_here and csrf_token_is_valid(request.form.get("csrf_token"))):
         abort(403, "The sign-out form expired or did not come from this app. Please try again.")
     # Delete the whole session here first: whatever Logto answers, it is over in this app.
     session.clear()
@@ -180,5 +183,6 @@ def logout_answer(response: Response, status: int) -> tuple[Response, int]:
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
     if current_app.session_interface.is_up():  # type: ignore[attr-defined]
+        current_app.session_interface.store_answered()  # type: ignore[attr-defined]
         return jsonify(status="ok", session_store=f"{STORE_KIND}: ok"), 200
     return jsonify(status="unavailable", session_store=f"{STORE_KIND}: down"), 503

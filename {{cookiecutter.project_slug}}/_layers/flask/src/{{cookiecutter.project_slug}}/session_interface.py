@@ -8,9 +8,16 @@ rewrite of the session. Each store (`sessions.py`) implements the abstract metho
 
 A signed-in session is indexed by who it belongs to (`SignIn`: Logto's user id and
 Logto's session id), in the same store and with the same expiry, so that a back-channel
-logout token can end it.
+logout token can end it. A session that is not signed in (an unfinished sign-in: the SDK's
+state between `/sign-in` and `/callback`) expires SIGN_IN_TIMEOUT after it was written.
+
+A session id is `secrets.token_urlsafe(SESSION_ID_BYTES)`, as Flask-Session makes it. A
+cookie that is not such an id is no cookie: the store is not asked. The store's other keys
+(the index, logout token ids) have a colon after the prefix, which no id has.
 """
 
+import re
+import threading
 import time
 from abc import abstractmethod
 from collections.abc import Mapping
@@ -18,14 +25,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from flask import Flask, Request
-from flask_session.base import ServerSideSession, ServerSideSessionInterface
+from flask import session as current_session
+from flask_session.base import Serializer, ServerSideSession, ServerSideSessionInterface
 from werkzeug.wrappers import Response
 
 from .backchannel_logout import LogoutToken
 
 # Push a session's expiry back at most once per this share of its lifetime.
 REFRESH_FRACTION = 0.1
+# Seconds an unfinished sign-in is kept: time enough to sign in at Logto.
+SIGN_IN_TIMEOUT = 600
+SESSION_ID_BYTES = 32
+# What `secrets.token_urlsafe(SESSION_ID_BYTES)` makes: 43 characters, URL-safe base64.
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{43}")
 # The session key of whom it was signed in as (set at sign-in), for the store's index.
 SIGN_IN_KEY = "sign_in"
 
@@ -51,13 +65,36 @@ class Record:
     expires_at: float  # Unix time
 
 
+class UnreadableSessionError(Exception):
+    """A stored session that does not decode."""
+
+
+class SessionSerializer(Serializer):
+    """msgpack, as Flask-Session writes it, without its fallback to pickle: a record that
+    does not decode is an error, never code to run."""
+
+    def __init__(self) -> None:
+        self.encoder = msgspec.msgpack.Encoder()
+        self.decoder = msgspec.msgpack.Decoder(dict[str, Any])
+
+    def encode(self, session: Mapping[str, Any]) -> bytes:  # type: ignore[override]
+        return self.encoder.encode(session)
+
+    def decode(self, serialized_data: bytes) -> dict[str, Any]:
+        try:
+            return self.decoder.decode(serialized_data)
+        except msgspec.DecodeError as error:
+            raise UnreadableSessionError(str(error)) from None
+
+
 class StoredSession(ServerSideSession):
     """A server-side session and, once stored, when its store lets it expire."""
 
     sid: str | None  # None until the session is first stored
     expires_at: float | None = None
     stored_sign_in: "SignIn | None" = None  # as the store indexes it
-    # Every session lasts SESSION_LIFETIME: no `_permanent` key to keep in each of them.
+    store_error: Exception | None = None  # the store failed this request
+    # Every session's cookie expires with it: no `_permanent` key to keep in each of them.
     permanent = True
 
 
@@ -65,16 +102,25 @@ class StoreSessionInterface(ServerSideSessionInterface):
     session_class = StoredSession
     # Each store expires sessions itself (or cleans them up): no Flask-Session cleanup hook.
     ttl = True
+    # The errors that mean "the store is down" (each store's STORE_ERRORS).
+    store_errors: tuple[type[Exception], ...] = ()
+
+    serializer: SessionSerializer  # type: ignore[assignment]
 
     def __init__(self, app: Flask, key_prefix: str, lifetime: int) -> None:
-        super().__init__(app, key_prefix=key_prefix)
+        super().__init__(app, key_prefix=key_prefix, sid_length=SESSION_ID_BYTES)
+        self.serializer = SessionSerializer()
         self.lifetime = lifetime
+        self.store_failing = False  # since the last error, the store has not answered
+        self.store_failing_lock = threading.Lock()
+        app.before_request(self.raise_store_error)
 
     # What each store implements
 
     @abstractmethod
     def load(self, store_id: str) -> Record | None:
-        """The session stored under `store_id`, or None when there is none or it expired."""
+        """The session stored under `store_id`, or None when there is none or it expired.
+        Raises UnreadableSessionError (from `self.serializer`) when it does not decode."""
 
     @abstractmethod
     def save(
@@ -106,23 +152,65 @@ class StoreSessionInterface(ServerSideSessionInterface):
     # Flask's session interface
 
     def open_session(self, app: Flask, request: Request) -> StoredSession:  # type: ignore[override]
-        sid = cookie_value(request.environ, self.get_cookie_name(app))
-        if sid and (record := self.load(self._get_store_id(sid))) is not None:
+        sid = request.cookies.get(self.get_cookie_name(app))
+        try:
+            record = self.stored(sid) if sid is not None and SESSION_ID.fullmatch(sid) else None
+        except self.store_errors as error:
+            # Raised here, the error would miss the app's error handlers, and Flask would
+            # fail again finishing its error page: `raise_store_error` raises it.
+            session = self.session_class()
+            session.store_error = error
+            return session
+        if record is not None:
             session = self.session_class(record.data, sid=sid)
             session.expires_at = record.expires_at
             session.stored_sign_in = SignIn.of(record.data)
             return session
-        # No cookie, or an id the store does not know: never the client's id, and none of
-        # its own until it is stored (most such sessions are anonymous page views).
+        # No cookie, not an id of this app, or one the store does not know: never the
+        # client's id, and none of its own until it is stored (most such sessions are
+        # anonymous page views).
         return self.session_class()
+
+    def stored(self, sid: str) -> Record | None:
+        try:
+            record = self.load(self._get_store_id(sid))
+        except UnreadableSessionError as error:
+            self.app.logger.warning("A stored session does not decode, ignored: %s", error)
+            record = None
+        self.store_answered()
+        return record
+
+    # The store's failures
+
+    def store_failed(self) -> bool:
+        """Note that the store failed; whether it is the first failure since it answered."""
+        with self.store_failing_lock:
+            first, self.store_failing = not self.store_failing, True
+        return first
+
+    def store_answered(self) -> None:
+        if self.store_failing:
+            self.store_failing = False
+
+    def raise_store_error(self) -> None:
+        """Before the view: the store's failure to open the session, for the error page."""
+        if (error := current_session.store_error) is not None:  # type: ignore[attr-defined]
+            raise error
 
     def save_session(  # type: ignore[override]
         self, app: Flask, session: StoredSession, response: Response
     ) -> None:
+        if session.store_error is not None:
+            return  # the store failed this request, whose error page stores nothing
+        try:
+            self.write_session(app, session, response)
+        except self.store_errors as error:
+            session.store_error = error
+            raise
+
+    def write_session(self, app: Flask, session: StoredSession, response: Response) -> None:
         if session.accessed:
-            # A plain header: `response.vary` would parse and rewrite the header on every
-            # page view, and HTTP reads several Vary headers as one list.
-            response.headers.add("Vary", "Cookie")
+            response.vary.add("Cookie")
         if not session:
             if session.modified:
                 if session.expires_at is not None:
@@ -143,15 +231,21 @@ class StoreSessionInterface(ServerSideSessionInterface):
             sign_in = SignIn.of(session)
             if session.stored_sign_in not in {None, sign_in}:
                 self.delete(store_id, session.stored_sign_in)  # signed in as someone else now
-            session.expires_at = now + self.lifetime
+            session.expires_at = now + self.lifetime_of(sign_in)
             self.save(store_id, dict(session), session.expires_at, sign_in)
             session.stored_sign_in = sign_in
-        elif session.expires_at is not None and self.due_for_extension(session, now):
+        elif session.stored_sign_in is not None and self.due_for_extension(session, now):
             session.expires_at = now + self.lifetime
             self.extend(self._get_store_id(session.sid), session.expires_at, session.stored_sign_in)
         else:
             return  # unchanged, and its expiry was pushed back not long ago
+        self.store_answered()
         self.set_cookie(app, session, response)
+
+    def lifetime_of(self, sign_in: SignIn | None) -> float:
+        """A signed-in session lives SESSION_LIFETIME after its last use; an unfinished
+        sign-in SIGN_IN_TIMEOUT after it was written, so that a flood of them goes soon."""
+        return self.lifetime if sign_in is not None else min(SIGN_IN_TIMEOUT, self.lifetime)
 
     def due_for_extension(self, session: StoredSession, now: float) -> bool:
         assert session.expires_at is not None
@@ -163,7 +257,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
         response.set_cookie(
             self.get_cookie_name(app),
             session.sid,
-            expires=self.get_expiration_time(app, session),
+            expires=session.expires_at,
             httponly=self.get_cookie_httponly(app),
             domain=self.get_cookie_domain(app),
             path=self.get_cookie_path(app),
@@ -204,18 +298,3 @@ class StoreSessionInterface(ServerSideSessionInterface):
     ) -> None:
         expires_at = time.time() + session_lifetime.total_seconds()
         self.save(store_id, dict(session), expires_at, SignIn.of(session))
-
-
-def cookie_value(environ: Mapping[str, Any], name: str) -> str | None:
-    """The value of the cookie `name` that the request sent, read straight from the header.
-
-    Every request passes here. `request.cookies` parses and unquotes every cookie of the
-    header into a MultiDict (~10 µs a signed-in request), and `request.headers` raises and
-    catches an error for a header that is not there; a session id, a URL-safe token of this
-    app's own, needs neither.
-    """
-    for pair in environ.get("HTTP_COOKIE", "").split(";"):
-        key, _, value = pair.strip().partition("=")
-        if key == name:
-            return value
-    return None

@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from dotenv import find_dotenv, load_dotenv
 
@@ -12,6 +13,8 @@ from .store_settings import StoreSettings
 __all__ = ["Settings", "SettingsError"]
 
 MIN_SECRET_LENGTH = 32
+# A secret of one character repeated, or of a few, is as guessable as a short one.
+MIN_SECRET_CHARACTERS = 10
 # Values that mean "the example was copied and no real secret was ever set".
 PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "session-secret", "dev"})
 
@@ -39,9 +42,9 @@ class Settings(StoreSettings):
         env = {name: value for name, value in environ.items() if value != ""}
         defaults = cls()
         return cls(
-            app_env=env.get("APP_ENV", defaults.app_env),
+            app_env=env.get("APP_ENV", defaults.app_env).strip().lower(),
             base_url=env.get("BASE_URL", defaults.base_url).rstrip("/"),
-            session_secret=env.get("SESSION_SECRET", defaults.session_secret),
+            session_secret=env.get("SESSION_SECRET", defaults.session_secret).strip(),
             session_lifetime=whole_number(env, "SESSION_LIFETIME", defaults.session_lifetime),
             session_key_prefix=env.get("SESSION_KEY_PREFIX", defaults.session_key_prefix),
             logto_endpoint=env.get("LOGTO_ENDPOINT", defaults.logto_endpoint).rstrip("/"),
@@ -53,6 +56,14 @@ class Settings(StoreSettings):
     @property
     def production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def origin(self) -> str:
+        """BASE_URL's origin (scheme://host[:port]), as a browser names it in Origin."""
+        parts = urlsplit(self.base_url)
+        default_port = {"http": 80, "https": 443}.get(parts.scheme)
+        port = "" if parts.port in {None, default_port} else f":{parts.port}"
+        return f"{parts.scheme}://{parts.hostname}{port}"
 
     @property
     def https(self) -> bool:
@@ -69,22 +80,33 @@ class Settings(StoreSettings):
         return [name for name, value in required.items() if not value]
 
     def check(self) -> None:
-        """Refuse settings unfit for APP_ENV, with one message that names every problem."""
-        if self.app_env not in {"development", "production"}:
-            raise SettingsError(f"APP_ENV must be development or production, not {self.app_env!r}.")
-        if self.session_lifetime <= 0:
-            raise SettingsError("SESSION_LIFETIME must be a positive number of seconds.")
-        self.check_store()
-        if not self.production:
-            return
+        """Refuse settings unfit for APP_ENV, naming every problem."""
         problems = []
-        if not self.session_secret or self.session_secret.lower() in PLACEHOLDER_SECRETS:
-            problems.append("SESSION_SECRET is missing or a placeholder")
-        elif len(self.session_secret) < MIN_SECRET_LENGTH:
+        if self.app_env not in {"development", "production"}:
+            problems.append(f"APP_ENV must be development or production, not {self.app_env!r}")
+        if self.session_lifetime <= 0:
+            problems.append("SESSION_LIFETIME must be a positive number of seconds")
+        problems += self.store_problems()
+        if self.production:
+            problems += self.production_problems()
+        if problems:
+            raise SettingsError(*problems)
+
+    def production_problems(self) -> list[str]:
+        problems = []
+        secret = self.session_secret
+        if not secret:
+            problems.append("SESSION_SECRET is missing")
+        elif secret.lower() in PLACEHOLDER_SECRETS:
+            problems.append("SESSION_SECRET is a placeholder")
+        elif len(secret) < MIN_SECRET_LENGTH:
             problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
+        elif len(set(secret)) < MIN_SECRET_CHARACTERS:
+            problems.append(
+                f"SESSION_SECRET has fewer than {MIN_SECRET_CHARACTERS} distinct characters"
+            )
         if not self.logto_app_secret:
             problems.append("LOGTO_APP_SECRET is missing")
         if not self.https:
             problems.append("BASE_URL is not an https:// URL")
-        if problems:
-            raise SettingsError(f"APP_ENV=production refuses to start: {'; '.join(problems)}.")
+        return [f"APP_ENV=production refuses to start: {problem}" for problem in problems]
