@@ -84,6 +84,10 @@ CSRF_TRUSTED_ORIGINS = [BASE_URL]
 
 
 MIDDLEWARE = [
+    # The middlewares that only add headers come first, so that SecurityMiddleware's
+    # redirect to HTTPS carries their headers too.
+    "{{ cookiecutter.project_slug }}.middleware.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "{{ cookiecutter.project_slug }}.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -130,6 +134,13 @@ CSRF_FAILURE_VIEW = "{{ cookiecutter.project_slug }}.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sent by middleware.ContentSecurityPolicyMiddleware (Django 5.2 has no CSP of its own).
+# The pages' only style is inline; no form-action: the sign-out form's POST is redirected
+# to Logto's end-session URL, which browsers check against form-action.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 if PRODUCTION:
     # Production sits behind a proxy that ends TLS and sets X-Forwarded-Proto (and strips
     # any the client sent). Health probes come from inside, over plain HTTP.
