@@ -21,7 +21,6 @@ from django.utils import timezone
 from .errors import SessionStoreUnavailable, store_outage
 from .session_engine import SlidingSession
 
-
 CLEANUP_INTERVAL = 60 * 60  # seconds between two deletions of expired rows by this process
 
 _next_cleanup = 0.0
