@@ -16,8 +16,9 @@ from config import sessions
 
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
+from .recovery import assert_no_503_after_restart
 from .servers import PROJECT_DIR
-from .store import is_sqlite, store_down
+from .store import app_env, is_sqlite, store_down
 
 
 def test_a_session_is_one_row_with_its_expiry_date(client: Client, logto: OidcProvider) -> None:
@@ -75,6 +76,20 @@ def test_a_database_without_the_table_is_503_and_says_why_in_the_log(
         connection.close()
         connection.settings_dict.update(saved)
     assert "django_session" in caplog.text  # `manage.py migrate` has not made it
+
+
+def drop_the_apps_connections() -> None:
+    """What a restart of PostgreSQL does to the app's connections, the database staying up."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.mark.skipif(is_sqlite(), reason="SQLite has no connection to drop")
+def test_no_503_in_any_thread_once_connections_dropped(logto: OidcProvider) -> None:
+    assert_no_503_after_restart(logto, app_env(), drop_the_apps_connections)
 
 
 @pytest.mark.parametrize(
