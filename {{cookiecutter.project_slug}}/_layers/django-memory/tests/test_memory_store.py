@@ -11,12 +11,11 @@ import pytest
 from django.test import Client
 
 from config import sessions
-from {{ cookiecutter.project_slug }}.session_store import Entry, MemoryStore
 
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
 from .servers import PROJECT_DIR
-from .store import stored_session_count
+from .store import Entry, MemoryStore, stored_session_count
 
 
 def test_session_expires_after_its_lifetime(
