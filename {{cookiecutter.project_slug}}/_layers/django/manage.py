@@ -13,8 +13,9 @@ def main() -> None:
     try:
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as error:
-        # Settings that cannot work (e.g. production without a secret): one line, no traceback.
-        sys.exit(f"ERROR: {error}")
+        # Settings that cannot work (e.g. production without a secret): one line per problem,
+        # no traceback.
+        sys.exit("\n".join(f"ERROR: {line}" for line in str(error).splitlines()))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,7 +17,9 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, setup_databases, teardown_databases
+from django.utils import timezone
 
+from .servers import free_port
 from .traffic import Traffic
 
 SLUG = "{{ cookiecutter.project_slug }}"
@@ -77,3 +80,27 @@ def store_traffic() -> Iterator[Traffic]:
             traffic.extensions += 1
         elif sql.startswith(("INSERT", "UPDATE", "DELETE")):
             traffic.writes += 1
+
+
+def store_unreadable_session(session_key: str) -> None:
+    """Store a row whose data are no session under `session_key`, for an hour."""
+    expire_date = timezone.now() + timedelta(hours=1)
+    Session.objects.create(session_key=session_key, session_data="garbage", expire_date=expire_date)
+
+
+@contextmanager
+def store_down() -> Iterator[None]:
+    """The app's database is out of reach until the block ends (its data are kept)."""
+    saved = dict(connection.settings_dict)
+    connection.close()
+    if is_sqlite():
+        missing = Path(tempfile.gettempdir()) / f"{SLUG}-{RUN}-no-such-folder"
+        connection.settings_dict["NAME"] = str(missing / "sessions.sqlite3")
+    else:
+        port = str(free_port())
+        connection.settings_dict.update(HOST="127.0.0.1", PORT=port, PASSWORD="hunter2")
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)

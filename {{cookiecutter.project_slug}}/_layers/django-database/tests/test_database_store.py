@@ -1,8 +1,6 @@
 """Sessions in the SQL database: one row each, expired rows read as missing and go, an
 outage is a 503 and survivable."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -18,25 +16,9 @@ from config import sessions
 
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
-from .servers import PROJECT_DIR, free_port
-from .store import is_sqlite
-
-
-@contextmanager
-def database_down(tmp_path: Any) -> Iterator[None]:
-    """The app's database is out of reach until the block ends (its data is kept)."""
-    saved = dict(connection.settings_dict)
-    connection.close()
-    if is_sqlite():
-        connection.settings_dict["NAME"] = str(tmp_path / "no such folder" / "sessions.sqlite3")
-    else:
-        port = str(free_port())
-        connection.settings_dict.update(HOST="127.0.0.1", PORT=port, PASSWORD="hunter2")
-    try:
-        yield
-    finally:
-        connection.close()
-        connection.settings_dict.update(saved)
+from .recovery import assert_no_503_after_restart
+from .servers import PROJECT_DIR
+from .store import app_env, is_sqlite, store_down
 
 
 def test_a_session_is_one_row_with_its_expiry_date(client: Client, logto: OidcProvider) -> None:
@@ -60,11 +42,9 @@ def test_an_expired_row_counts_as_missing_and_is_cleared(
     assert not Session.objects.filter(session_key=key).exists()
 
 
-def test_database_down_is_503_naming_only_the_store(
-    client: Client, logto: OidcProvider, tmp_path: Any
-) -> None:
+def test_database_down_is_503_naming_only_the_store(client: Client, logto: OidcProvider) -> None:
     sign_in(client, logto)
-    with database_down(tmp_path):
+    with store_down():
         pages = (client.get("/"), client.get("/profile"), Client().get("/sign-in"))
         for response in pages:
             assert response.status_code == 503
@@ -96,6 +76,20 @@ def test_a_database_without_the_table_is_503_and_says_why_in_the_log(
         connection.close()
         connection.settings_dict.update(saved)
     assert "django_session" in caplog.text  # `manage.py migrate` has not made it
+
+
+def drop_the_apps_connections() -> None:
+    """What a restart of PostgreSQL does to the app's connections, the database staying up."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.mark.skipif(is_sqlite(), reason="SQLite has no connection to drop")
+def test_no_503_in_any_thread_once_connections_dropped(logto: OidcProvider) -> None:
+    assert_no_503_after_restart(logto, app_env(), drop_the_apps_connections)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,6 @@ reaching the database becomes SessionStoreUnavailable, which the app answers wit
 (the stock engine would turn a failed save into "session deleted meanwhile", a 400).
 """
 
-import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,10 +18,8 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from .errors import SessionStoreUnavailable
+from .errors import SessionStoreUnavailable, store_outage
 from .session_engine import SlidingSession
-
-logger = logging.getLogger(__name__)
 
 CLEANUP_INTERVAL = 60 * 60  # seconds between two deletions of expired rows by this process
 
@@ -34,10 +31,10 @@ def reaching_database() -> Iterator[None]:
     try:
         yield
     except DatabaseError as error:
-        # Visitors only learn that the store is out of reach; the log says why. A missing
-        # table means that `python manage.py migrate` has not run on this database.
-        logger.warning("The session database failed: %s", error)
+        # Visitors only learn that the store is out of reach; the log says why (errors.py).
+        # A missing table means that `python manage.py migrate` has not run on it.
         raise SessionStoreUnavailable("database") from error
+    store_outage.answered()
 
 
 class SessionStore(DatabaseSessionStore, SlidingSession):

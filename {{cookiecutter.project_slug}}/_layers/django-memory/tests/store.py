@@ -2,11 +2,12 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from {{ cookiecutter.project_slug }}.session_store import MemoryStore, sessions_memory
+from {{ cookiecutter.project_slug }}.session_store import Entry, MemoryStore, sessions_memory
 
 from .traffic import Traffic
 
@@ -47,3 +48,9 @@ def store_traffic() -> Iterator[Traffic]:
 def app_env() -> dict[str, str]:
     """The environment that points an app process at this run's sessions: none for memory."""
     return {}
+
+
+def store_unreadable_session(session_key: str) -> None:
+    """Store bytes that are no session under `session_key`, for an hour."""
+    until = datetime.now(UTC) + timedelta(hours=1)
+    assert sessions_memory().put(session_key, Entry(b"\x00garbage", until), create=True)

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from config import sessions
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
 from .servers import PROJECT_DIR
-from .store import stored_session_count
+from .store import Entry, MemoryStore, stored_session_count
 
 
 def test_session_expires_after_its_lifetime(
@@ -29,19 +30,41 @@ def test_session_expires_after_its_lifetime(
     assert client.get("/profile")["Location"] == "/sign-in"
 
 
-def test_store_keeps_the_newest_max_entries(
+def test_store_keeps_the_newest_max_entries() -> None:
+    store = MemoryStore(max_entries=5)
+    until = datetime.now(UTC) + timedelta(hours=1)
+    for number in range(12):
+        assert store.put(f"key{number}", Entry(b"", until), create=True)
+    assert list(store.entries) == [f"key{number}" for number in range(7, 12)]
+
+
+def test_a_flood_of_sign_ins_evicts_no_signed_in_session(
     logto: OidcProvider, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SESSION_MEMORY_MAX_ENTRIES", "5")
+    monkeypatch.setenv("SESSION_MEMORY_MAX_ENTRIES", "20")
     settings.SESSION_STORE = sessions.store(lifetime=60, key_prefix="bounded:")
     assert stored_session_count() == 0  # a store of its own, for its own bound
+    alice = Client()
+    sign_in(alice, logto, name="Alice")
 
-    browsers = [Client() for _ in range(12)]
+    browsers = [Client() for _ in range(30)]
     for browser in browsers:
         assert browser.get("/sign-in").status_code == 302
     kept = [browser for browser in browsers if stored_session(session_key(browser) or "")]
-    assert kept == browsers[-5:]
-    assert stored_session_count() == 5
+    assert kept == browsers[-2:]  # a tenth of the bound, the newest
+    assert "Alice" in alice.get("/").content.decode()
+    assert alice.get("/profile").status_code == 200
+
+
+def test_a_full_store_lets_unfinished_sign_ins_go_first() -> None:
+    store = MemoryStore(max_entries=10)
+    until = datetime.now(UTC) + timedelta(hours=1)
+    store.put("signed-in-0", Entry(b"", until), create=True)
+    store.put("signing-in", Entry(b"", until), create=True, unfinished=True)
+    for number in range(1, 10):
+        store.put(f"signed-in-{number}", Entry(b"", until), create=True)
+    assert "signing-in" not in store.entries
+    assert list(store.entries) == [f"signed-in-{number}" for number in range(10)]
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "many", "1e4"])

@@ -1,5 +1,9 @@
 """A Django session engine in this process's memory: a bounded dict, oldest out first.
 
+Unfinished sign-ins (sessions that /sign-in wrote and no callback has finished) have a bound
+of their own, a tenth of the whole: anyone can start as many as they like, so a flood of
+them only pushes out other unfinished sign-ins, never a signed-in session.
+
 Sessions live as long as the process and are not shared between processes: serve with one
 worker (config/sessions.py warns otherwise). They are kept pickled, as a store outside the
 process keeps them serialised, so that a request never shares objects with another.
@@ -10,6 +14,7 @@ internals; and when full it drops a third of its entries at once.
 """
 
 import functools
+import logging
 import pickle
 import threading
 from collections import OrderedDict
@@ -20,6 +25,13 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, UpdateError
 
 from .session_engine import SlidingSession
+from .session_index import CLAIMS_KEY
+from .session_storage import KEY_PREFIX
+
+logger = logging.getLogger(__name__)
+
+# What the SDK keeps in the session from /sign-in until its callback.
+SIGN_IN_STATE_KEY = f"{KEY_PREFIX}signInSession"
 
 
 class Entry(NamedTuple):
@@ -32,27 +44,44 @@ class MemoryStore:
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
+        self.max_unfinished = max(1, max_entries // 10)
         self.entries: OrderedDict[str, Entry] = OrderedDict()
+        # The keys of the entries that are unfinished sign-ins, least recently written first.
+        self.unfinished: OrderedDict[str, None] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, key: str) -> Entry | None:
         with self.lock:
             entry = self.entries.get(key)
             if entry is not None and entry.until <= datetime.now(UTC):
-                del self.entries[key]
+                self._remove(key)
                 return None
         return entry
 
-    def put(self, key: str, entry: Entry, *, create: bool) -> bool:
-        """Store `entry` under a new key (`create`) or an existing one; False if it is not."""
+    def put(self, key: str, entry: Entry, *, create: bool, unfinished: bool = False) -> bool:
+        """Store `entry` under a new key (`create`) or an existing one; False if it is not.
+
+        When full, unfinished sign-ins go first, and they never take more than their bound.
+        """
         with self.lock:
             if (key in self.entries) == create:
                 return False
             self.entries[key] = entry
             self.entries.move_to_end(key)
+            if unfinished:
+                self.unfinished[key] = None
+                self.unfinished.move_to_end(key)
+            else:
+                self.unfinished.pop(key, None)
+            while len(self.unfinished) > self.max_unfinished:
+                self._remove(next(iter(self.unfinished)))
             while len(self.entries) > self.max_entries:
-                self.entries.popitem(last=False)
+                self._remove(next(iter(self.unfinished or self.entries)))
         return True
+
+    def _remove(self, key: str) -> None:
+        del self.entries[key]
+        self.unfinished.pop(key, None)
 
     def extend(self, keys: list[str], until: datetime) -> None:
         with self.lock:
@@ -63,13 +92,14 @@ class MemoryStore:
 
     def delete(self, key: str) -> None:
         with self.lock:
-            self.entries.pop(key, None)
+            if key in self.entries:
+                self._remove(key)
 
     def delete_expired(self) -> None:
         now = datetime.now(UTC)
         with self.lock:
             for key in [key for key, entry in self.entries.items() if entry.until <= now]:
-                del self.entries[key]
+                self._remove(key)
 
 
 @functools.cache
@@ -90,7 +120,13 @@ class SessionStore(SlidingSession):
             self.stored_until = None
             return {}
         self.stored_until = entry.until
-        return pickle.loads(entry.data)  # type: ignore[no-any-return]
+        try:
+            return pickle.loads(entry.data)  # type: ignore[no-any-return]
+        except pickle.UnpicklingError:
+            logger.warning("A stored session could not be decoded: it reads as signed out")
+            self._session_key = None
+            self.stored_until = None
+            return {}
 
     def exists(self, session_key: str | None) -> bool:
         return bool(session_key) and sessions_memory().get(session_key) is not None
@@ -98,9 +134,14 @@ class SessionStore(SlidingSession):
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
-        data = pickle.dumps(self._get_session(no_load=must_create), pickle.HIGHEST_PROTOCOL)
+        session = self._get_session(no_load=must_create)
+        data = pickle.dumps(session, pickle.HIGHEST_PROTOCOL)
         until = self.get_expiry_date()
-        if not sessions_memory().put(self.session_key, Entry(data, until), create=must_create):
+        unfinished = SIGN_IN_STATE_KEY in session and CLAIMS_KEY not in session
+        entry = Entry(data, until)
+        if not sessions_memory().put(
+            self.session_key, entry, create=must_create, unfinished=unfinished
+        ):
             # Taken (create), or deleted meanwhile by a sign-out elsewhere (update).
             raise CreateError if must_create else UpdateError
         self._saved(until)

@@ -11,11 +11,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 from dotenv import dotenv_values
 from pymongo import MongoClient, monitoring
 from pymongo.collection import Collection
@@ -141,3 +143,17 @@ def store_traffic() -> Iterator[Traffic]:
         yield COMMANDS.traffic
     finally:
         COMMANDS.traffic = None
+
+
+def store_unreadable_session(session_key: str) -> None:
+    """Store bytes that are no session under `session_key`, for an hour."""
+    expires_at = timezone.now() + timedelta(hours=1)
+    record = {"_id": KEY_PREFIX + session_key, "data": b"\xff\xfe garbage"}
+    session_records().insert_one({**record, "expires_at": expires_at})
+
+
+@contextmanager
+def store_down() -> Iterator[None]:
+    """The app's MongoDB is out of reach until the block ends."""
+    with override_settings(SESSION_STORE=store_at(f"mongodb://127.0.0.1:{free_port()}/app")):
+        yield

@@ -1,5 +1,6 @@
 """Sessions in MongoDB: one record each, expiring by TTL, an outage is a 503 and survivable."""
 
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,9 @@ from django.utils import timezone
 
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
+from .recovery import assert_no_503_after_restart
 from .servers import free_port
-from .store import KEY_PREFIX, mongodb_server, session_records, store_at
+from .store import KEY_PREFIX, app_env, mongodb_server, session_records, store_at
 
 
 def test_a_session_is_one_record_with_its_expiry_date(
@@ -74,3 +76,16 @@ def test_app_recovers_when_mongodb_comes_back(
     with mongodb_server(port, storage):
         assert client.get("/healthz").status_code == 200
         assert client.get("/profile").status_code == 200  # same session, still signed in
+
+
+def test_no_503_in_any_thread_once_mongodb_is_back(logto: OidcProvider, tmp_path: Path) -> None:
+    port = free_port()
+    storage = str(tmp_path / "db")
+    with ExitStack() as mongodb_until_restart:
+        url = mongodb_until_restart.enter_context(mongodb_server(port, storage))
+
+        def restart() -> None:
+            mongodb_until_restart.close()  # every pooled connection drops
+            mongodb_until_restart.enter_context(mongodb_server(port, storage))
+
+        assert_no_503_after_restart(logto, {**app_env(), "MONGODB_URL": url}, restart)

@@ -28,7 +28,7 @@ from pymongo import ASCENDING, MongoClient
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from .errors import SessionStoreUnavailable
+from .errors import SessionStoreUnavailable, store_outage
 from .session_engine import JsonSession
 
 _indexed_collections: set[tuple[str, str]] = set()
@@ -64,6 +64,7 @@ def reaching_mongodb() -> Iterator[None]:
         yield
     except PyMongoError as error:
         raise SessionStoreUnavailable("MongoDB") from error
+    store_outage.answered()
 
 
 def record_id(session_key: str) -> str:
@@ -85,7 +86,7 @@ class SessionStore(JsonSession):
             self._session_key = None
             return {}
         self.stored_until = record["expires_at"]
-        return self.decode(record["data"])
+        return self.decode(record.get("data", ""))
 
     def exists(self, session_key: str | None) -> bool:
         if not session_key:

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.test import override_settings
 
 import config.sessions
-from {{ cookiecutter.project_slug }}.session_store import EXTEND, script
+from {{ cookiecutter.project_slug }}.session_store import EXTEND, UNTIL, script
 
+from .servers import free_port
 from .traffic import Traffic
 
 KEY_PREFIX = f"test-{uuid.uuid4().hex}:session:"
@@ -113,3 +114,17 @@ def store_traffic() -> Iterator[Traffic]:
         yield traffic
     finally:
         redis.Redis.execute_command = send  # type: ignore[method-assign]
+
+
+def store_unreadable_session(session_key: str) -> None:
+    """Store bytes that are no session under `session_key`, for an hour (a valid head)."""
+    head = UNTIL.pack(time.time() + 3600)
+    sessions_redis().set(KEY_PREFIX + session_key, head + b"\xff\xfe garbage", ex=3600)
+
+
+@contextmanager
+def store_down() -> Iterator[None]:
+    """The app's Redis is out of reach until the block ends."""
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    with override_settings(SESSION_STORE={**settings.SESSION_STORE, "URL": unreachable}):
+        yield

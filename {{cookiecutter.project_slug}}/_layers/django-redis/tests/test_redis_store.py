@@ -1,6 +1,7 @@
 """Sessions in Redis: they expire, an outage is a 503, and they survive it."""
 
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -9,8 +10,9 @@ from django.test import Client
 
 from .conftest import session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
+from .recovery import assert_no_503_after_restart
 from .servers import free_port
-from .store import KEY_PREFIX, redis_server, sessions_redis, use_redis
+from .store import KEY_PREFIX, app_env, redis_server, sessions_redis, use_redis
 
 
 def test_redis_expires_the_session_with_its_lifetime(
@@ -65,6 +67,19 @@ def test_app_recovers_when_redis_comes_back(
     with redis_server(port, tmp_path):
         assert client.get("/healthz").status_code == 200
         assert client.get("/profile").status_code == 200  # same session, still signed in
+
+
+def test_no_503_in_any_thread_once_redis_is_back(logto: OidcProvider, tmp_path: Path) -> None:
+    port = free_port()
+    with ExitStack() as redis_until_restart:
+        redis_until_restart.enter_context(redis_server(port, tmp_path))
+
+        def restart() -> None:
+            redis_until_restart.close()  # every thread's connection drops
+            redis_until_restart.enter_context(redis_server(port, tmp_path))
+
+        env = {**app_env(), "REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        assert_no_503_after_restart(logto, env, restart)
 
 
 def test_a_session_of_another_layout_reads_as_signed_out(

@@ -14,6 +14,7 @@ and cannot move an expiry without rewriting the session.
 """
 
 import functools
+import logging
 import struct
 import threading
 import time
@@ -26,13 +27,17 @@ import redis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.sessions.backends.base import CreateError, UpdateError
+from redis.backoff import NoBackoff
 from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
-from .errors import SessionStoreUnavailable
+from .errors import SessionStoreUnavailable, store_outage
 from .session_engine import JsonSession
+
+logger = logging.getLogger(__name__)
 
 UNTIL = struct.Struct(">d")  # the head of a record: when it ends, in Unix time
 # KEYS: records; ARGV[1]: the new head, ARGV[2]: the same time in milliseconds. Moves the
@@ -55,7 +60,10 @@ def sessions_redis() -> redis.Redis:
     per thread; it reconnects by itself.
 
     One connection per thread: the worker's threads neither queue for a shared one nor
-    check one out of a pool (and poll its socket) for every command.
+    check one out of a pool (and poll its socket) for every command. A connection that
+    Redis dropped (a restart) fails the command sent on it: the command is sent once more,
+    at once, on a new connection, so that each thread's idle connection costs no 503.
+    Timeouts are not retried: a Redis that is slow to answer stays a quick 503.
     """
     store = settings.SESSION_STORE
     clients: dict[str, redis.Redis] = _threads.__dict__.setdefault("clients", {})
@@ -65,6 +73,7 @@ def sessions_redis() -> redis.Redis:
             socket_connect_timeout=store["CONNECT_TIMEOUT"],
             socket_timeout=store["ANSWER_TIMEOUT"],
             single_connection_client=True,  # connects now: callers are in reaching_redis()
+            retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
         )
         clients[store["URL"]] = client
     return client
@@ -89,6 +98,17 @@ def reaching_redis() -> Iterator[None]:
         yield
     except (RedisConnectionError, RedisTimeoutError) as error:
         raise SessionStoreUnavailable("Redis") from error
+    store_outage.answered()
+
+
+def record_end(record: bytes) -> datetime | None:
+    """When a record ends (its head), or None when it has no head of this layout."""
+    try:
+        (until,) = UNTIL.unpack_from(record)
+        return datetime.fromtimestamp(until, UTC)
+    except (struct.error, ValueError, OverflowError, OSError):
+        logger.warning("A stored session has no readable head: it reads as signed out")
+        return None
 
 
 class SessionStore(JsonSession):
@@ -97,13 +117,13 @@ class SessionStore(JsonSession):
         if self.session_key is not None:
             with reaching_redis():
                 record = self.read(record_key(self.session_key))
-        (until,) = UNTIL.unpack_from(record) if record else (0.0,)
-        if until <= time.time():
-            # Unknown or expired: never adopt the id the client sent.
+        until = None if record is None else record_end(record)
+        if until is None or until.timestamp() <= time.time():
+            # Unknown, unreadable or expired: never adopt the id the client sent.
             self._session_key = None
             self.stored_until = None
             return {}
-        self.stored_until = datetime.fromtimestamp(until, UTC)
+        self.stored_until = until
         return self.decode(record[UNTIL.size :])  # type: ignore[index]
 
     @staticmethod

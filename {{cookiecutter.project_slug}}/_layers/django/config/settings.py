@@ -26,9 +26,10 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
-APP_ENV = os.environ.get("APP_ENV", "development").strip() or "development"
+app_env = os.environ.get("APP_ENV", "").strip() or "development"
+APP_ENV = app_env.lower()  # `Production` is production
 if APP_ENV not in {"development", "production"}:
-    raise ImproperlyConfigured(f"APP_ENV must be development or production, not {APP_ENV!r}.")
+    raise ImproperlyConfigured(f"APP_ENV must be development or production, not {app_env!r}")
 PRODUCTION = APP_ENV == "production"
 
 BASE_URL = os.environ.get("BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"
@@ -41,6 +42,7 @@ LOGTO_APP_ID = os.environ.get("LOGTO_APP_ID", "").strip()
 LOGTO_APP_SECRET = os.environ.get("LOGTO_APP_SECRET", "").strip()
 
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT_CHARACTERS = 10
 PLACEHOLDER_SECRETS = ("change", "placeholder", "your-", "your_", "secret", "django-insecure")
 
 
@@ -53,6 +55,11 @@ def production_problems() -> list[str]:
         problems.append("SESSION_SECRET is a placeholder")
     elif len(SESSION_SECRET) < MIN_SECRET_LENGTH:
         problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
+    elif len(set(SESSION_SECRET)) < MIN_SECRET_DISTINCT_CHARACTERS:
+        # Long but not random: one character repeated, or a short pattern.
+        problems.append(
+            f"SESSION_SECRET has fewer than {MIN_SECRET_DISTINCT_CHARACTERS} distinct characters"
+        )
     if not LOGTO_APP_SECRET:
         problems.append("LOGTO_APP_SECRET is missing")
     if urlsplit(BASE_URL).scheme != "https":
@@ -61,7 +68,9 @@ def production_problems() -> list[str]:
 
 
 if PRODUCTION and (problems := production_problems()):
-    raise ImproperlyConfigured("APP_ENV=production refuses to start: " + "; ".join(problems) + ".")
+    # One line per problem (manage.py and gunicorn.conf.py print them as they are).
+    refusals = [f"APP_ENV=production refuses to start: {problem}." for problem in problems]
+    raise ImproperlyConfigured("\n".join(refusals))
 
 # Development may run without a secret; a random one only costs the CSRF tokens on restart.
 SECRET_KEY = SESSION_SECRET or get_random_secret_key()
@@ -75,6 +84,10 @@ CSRF_TRUSTED_ORIGINS = [BASE_URL]
 
 
 MIDDLEWARE = [
+    # The middlewares that only add headers come first, so that SecurityMiddleware's
+    # redirect to HTTPS carries their headers too.
+    "{{ cookiecutter.project_slug }}.middleware.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "{{ cookiecutter.project_slug }}.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -121,6 +134,13 @@ CSRF_FAILURE_VIEW = "{{ cookiecutter.project_slug }}.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sent by middleware.ContentSecurityPolicyMiddleware (Django 5.2 has no CSP of its own).
+# The pages' only style is inline; no form-action: the sign-out form's POST is redirected
+# to Logto's end-session URL, which browsers check against form-action.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
 if PRODUCTION:
     # Production sits behind a proxy that ends TLS and sets X-Forwarded-Proto (and strips
     # any the client sent). Health probes come from inside, over plain HTTP.

@@ -67,3 +67,30 @@ def test_a_browser_that_lost_its_csrf_cookie_gets_a_new_token(
     assert form_token(client) == token.group(1)  # kept for the next pages
     response = client.post("/sign-out", {"csrfmiddlewaretoken": token.group(1)})
     assert response.status_code in {302, 303}
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://evil.example", "null", "http://127.0.0.1:8001", "https://127.0.0.1:8000"],
+    ids=["another site", "null", "another port", "another scheme"],
+)
+def test_sign_out_from_another_origin_is_refused(
+    client: Client, logto: OidcProvider, origin: str
+) -> None:
+    sign_in(client, logto)
+    form = {"csrfmiddlewaretoken": csrf_token(client)}
+    response = client.post("/sign-out", form, headers={"Origin": origin})
+    assert response.status_code == 403  # CsrfViewMiddleware checks Origin against BASE_URL
+    assert "Forbidden" in response.content.decode()
+    key = session_key(client)
+    assert key and stored_session(key) is not None
+    assert client.get("/profile").status_code == 200
+
+
+def test_sign_out_from_the_apps_own_origin_is_accepted(client: Client, logto: OidcProvider) -> None:
+    assert settings.BASE_URL == "http://127.0.0.1:8000"
+    sign_in(client, logto)
+    form = {"csrfmiddlewaretoken": csrf_token(client)}
+    response = client.post("/sign-out", form, headers={"Origin": settings.BASE_URL})
+    assert response.status_code in {302, 303}
+    assert client.get("/profile")["Location"] == "/sign-in"

@@ -1,5 +1,5 @@
-"""Django's session middleware, with sliding expiry at little cost, answering 503 when the
-session store is down."""
+"""The app's middleware: its Content-Security-Policy, and Django's session middleware with
+sliding expiry at little cost, answering 503 when the session store is down."""
 
 import time
 
@@ -7,16 +7,34 @@ from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
+from django.utils.deprecation import MiddlewareMixin
 from django.utils.http import http_date
 
 from .errors import SessionStoreUnavailable, session_store_unavailable
+from .session_engine import SESSION_ID
 from .session_index import CLAIMS_KEY, index_ids
 
 
+class ContentSecurityPolicyMiddleware(MiddlewareMixin):
+    """settings.CONTENT_SECURITY_POLICY on every response that has none of its own."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
 class SessionMiddleware(DjangoSessionMiddleware):
+    def process_request(self, request: HttpRequest) -> None:
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if session_key is not None and not SESSION_ID.fullmatch(session_key):
+            # No id this app makes (Django only checks the length): no session is looked
+            # up, so no cookie can name one of the store's other records.
+            session_key = None
+        request.session = self.SessionStore(session_key)
+
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, SessionStoreUnavailable):
-            return session_store_unavailable(request)
+            return session_store_unavailable(request, exception)
         return None
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -37,8 +55,8 @@ class SessionMiddleware(DjangoSessionMiddleware):
             elif session.session_key != request.COOKIES.get(settings.SESSION_COOKIE_NAME):
                 # Saved by the view under a new id (sign-in): the browser needs the id.
                 set_session_cookie(response, session.session_key)
-        except SessionStoreUnavailable:
-            return session_store_unavailable(request)
+        except SessionStoreUnavailable as error:
+            return session_store_unavailable(request, error)
         add_vary_cookie(response)
         return response
 

@@ -11,6 +11,8 @@ JSON: `JsonSession`.
 """
 
 import json
+import logging
+import re
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -22,8 +24,15 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 
+logger = logging.getLogger(__name__)
+
 # Push a session's expiry back at most once per this share of its lifetime.
 REFRESH_FRACTION = 0.1
+# The session ids that _get_new_session_key() draws (VALID_KEY_CHARS), and no other string.
+# The back-channel logout index keeps its records under longer ids (session_index.py).
+SESSION_ID = re.compile(r"[a-z0-9]{32}")
+# A session with an expiry of its own (set_expiry(): an unfinished sign-in) does not slide.
+EXPIRY_KEY = "_session_expiry"
 
 
 class SlidingSession(SessionBase):
@@ -78,7 +87,7 @@ class SlidingSession(SessionBase):
         # In Unix time: the timedelta arithmetic would cost more than the rest of the check.
         lifetime = settings.SESSION_COOKIE_AGE
         left = self.stored_until.timestamp() - time.time()
-        return left <= lifetime * (1 - REFRESH_FRACTION)
+        return left <= lifetime * (1 - REFRESH_FRACTION) and EXPIRY_KEY not in self
 
     def extend(self, index_keys: Iterable[str] = ()) -> None:
         """Push back this session's expiry, and that of its index records, by a lifetime."""
@@ -98,6 +107,11 @@ class JsonSession(SlidingSession):
 
     def decode(self, session_data: str | bytes) -> dict[str, Any]:
         try:
-            return json.loads(session_data)  # type: ignore[no-any-return]
-        except ValueError:
-            return {}  # Unreadable (written by another version of the app): signed out.
+            session = json.loads(session_data)
+        except (TypeError, ValueError):
+            session = None
+        if not isinstance(session, dict):
+            # Written by another version of the app, or by something else: signed out.
+            logger.warning("A stored session could not be decoded: it reads as signed out")
+            return {}
+        return session

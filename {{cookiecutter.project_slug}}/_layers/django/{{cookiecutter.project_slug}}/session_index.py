@@ -7,10 +7,12 @@ has the same expiry and needs no store of its own:
 - `sid` record: the session ids signed in through one Logto session (the ID token's `sid`);
 - `jti` record: a logout token already acted on, kept until the token expires.
 
-A record's id is a keyed hash (SECRET_KEY) of what it indexes: no one can guess it, so no
-browser can present it as its session id. When a session's expiry is pushed back, so is that
-of its index records (session_engine.py). Writing the `sub` record reads it first: two
-sign-ins of one user at the same instant may leave one session out of it.
+A record's id is its kind and a keyed hash (SECRET_KEY) of what it indexes, 35 characters:
+no session id has that form (session_engine.SESSION_ID), so no cookie can name a record
+(the session middleware looks up ids of that form only), and no one could guess one. When
+a session's expiry is pushed back, so is that of its index records (session_engine.py).
+Writing the `sub` record reads it first: two sign-ins of one user at the same instant may
+leave one session out of it.
 """
 
 from datetime import UTC, datetime, timedelta

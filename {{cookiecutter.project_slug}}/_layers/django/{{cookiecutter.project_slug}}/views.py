@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.autoreload import file_changed
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from logto import LogtoException
 
@@ -31,7 +32,7 @@ from .auth import (
     signed_in_user,
 )
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
-from .errors import SessionStoreUnavailable, error_page
+from .errors import SessionStoreUnavailable, error_page, log_store_failure
 from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, oidc_core
 from .session_index import CLAIMS_KEY
 from .session_storage import SessionStorage
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 # Where to go after the callback, kept in the session between /sign-in and /callback.
 NEXT_KEY = "next"
+# Seconds a sign-in may take, from /sign-in to /callback: an unfinished one is kept no longer.
+SIGN_IN_TIMEOUT = 600
 LOGTO_DOWN = (LogtoUnreachableError, *PROVIDER_ERRORS)
 
 
@@ -83,11 +86,14 @@ def index(request: HttpRequest) -> HttpResponse:
     else:
         response = HttpResponse(home_page(display_name(user), csrf_token(request)))
     # The page says who is signed in, even where no session was looked at. (Set, not
-    # patched as @vary_on_cookie does: the response has no Vary header yet.)
+    # patched as @vary_on_cookie and @never_cache do: the response has neither header yet.)
     response["Vary"] = "Cookie"
+    if request.session.session_key is not None:
+        response["Cache-Control"] = "private, no-store"  # a session's page: never kept
     return response
 
 
+@never_cache
 async def sign_in(request: HttpRequest) -> HttpResponse:
     if missing := missing_logto_settings():
         names = ", ".join(missing)
@@ -101,9 +107,13 @@ async def sign_in(request: HttpRequest) -> HttpResponse:
         logger.warning("Logto's discovery document is out of reach", exc_info=True)
         return logto_unreachable(request)
     request.session[NEXT_KEY] = safe_next(request.GET.get("next", "/profile"))
+    if CLAIMS_KEY not in request.session:
+        # Not signed in yet: the session holds the sign-in's state only, for a while.
+        request.session.set_expiry(SIGN_IN_TIMEOUT)
     return redirect(authorization_url)
 
 
+@never_cache
 async def callback(request: HttpRequest) -> HttpResponse:
     client = await logto_client(request)
     if SessionStorage(request.session).get("signInSession") is None:
@@ -130,6 +140,7 @@ async def callback(request: HttpRequest) -> HttpResponse:
     if (claims := keep_claims(request, client)) is None:
         return logto_unreachable(request)  # Logto sent an ID token that has expired already.
     new_csrf_token(request)  # A new CSRF secret with each sign-in, as Django's login() does.
+    request.session.set_expiry(None)  # Signed in: the session lives SESSION_LIFETIME.
     # A new session id for the signed-in session; the old record is deleted from the store.
     await request.session.acycle_key()
     request.session.modified = False  # Stored whole under the new id just now.
@@ -138,6 +149,7 @@ async def callback(request: HttpRequest) -> HttpResponse:
     return redirect(next_url)
 
 
+@never_cache
 async def profile(request: HttpRequest) -> HttpResponse:
     client = await logto_client(request)
     if (claims := await signed_in_user(request, client)) is None:
@@ -152,6 +164,7 @@ async def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "{{ cookiecutter.project_slug }}/profile.html", context)
 
 
+@never_cache
 async def sign_out(request: HttpRequest) -> HttpResponse:
     # CsrfViewMiddleware has checked the token of this POST.
     if request.method != "POST":
@@ -194,7 +207,7 @@ async def backchannel_logout(request: HttpRequest) -> HttpResponse:
     ended = await session_index.aend_sessions(logout)
     logger.info("Back-channel logout ended %d session(s)", ended)
     response = HttpResponse(status=200)
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "no-store"  # as Back-Channel Logout 1.0 asks
     return response
 
 
@@ -211,8 +224,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     try:
         store.exists("healthz")
-    except SessionStoreUnavailable:
-        return JsonResponse({"status": "unavailable", "session_store": f"{kind}: down"}, status=503)
+    except SessionStoreUnavailable as error:
+        down = {"status": "unavailable", "session_store": f"{kind}: down"}
+        response = JsonResponse(down, status=503)
+        log_store_failure(request, response, error)
+        return response
     return JsonResponse({"status": "ok", "session_store": f"{kind}: ok"})
 
 
@@ -227,6 +243,7 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
     return error_page(request, 403, "Forbidden", "You may not do this.")
 
 
+@never_cache
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     message = "This form has expired or did not come from this site. Reload the page and retry."
     return error_page(request, 403, "Forbidden", message)
