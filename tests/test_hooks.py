@@ -205,19 +205,17 @@ def test_prompts_fit_80_columns(tmp_path: Path) -> None:
         assert len(line) < 80 and line in shown, f"{line!r} is not shown whole:\n{shown}"
 
 
-def test_quotes_in_project_name_bake_a_safe_project(tmp_path: Path) -> None:
+@pytest.mark.parametrize("framework", ["flask", "fastapi", "django"])
+def test_quotes_in_project_name_bake_a_safe_project(tmp_path: Path, framework: str) -> None:
     name = 'Bob\'s "app" \\ (beta)'
+    answers = {"project_name": name, "project_slug": "bobs_app", "framework": framework}
     project = Path(
-        cookiecutter(
-            str(TEMPLATE),
-            no_input=True,
-            extra_context={"project_name": name, "project_slug": "bobs_app"},
-            output_dir=str(tmp_path),
-        )
+        cookiecutter(str(TEMPLATE), no_input=True, extra_context=answers, output_dir=str(tmp_path))
     )
     assert project.name == "bobs_app"
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] in {"bobs_app", "bobs-app"}
+    assert pyproject["project"]["description"].startswith(name)
     assert name in (project / "README.md").read_text()
 
 
