@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.sessions import sessions_table
 
-from .conftest import BASE_URL, make_settings
+from .conftest import BASE_URL, make_settings, signed_in_client
 from .flow import closed_port, sign_in, status_codes_at_once
 from .oidc_provider import OidcProvider
 from .store import database, postgresql_server, stored_rows, stored_session_ids
@@ -185,13 +185,8 @@ def test_app_recovers_when_the_database_comes_back(
     run_database = sa.make_url(store_settings["database_url"])
     with proxy_to(server) as proxy:
         proxied = run_database.set(host="127.0.0.1", port=proxy.port)
-        settings = make_settings(
-            store_settings,
-            logto_endpoint=provider.endpoint,
-            database_url=proxied.render_as_string(hide_password=False),
-        )
-        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
-            sign_in(client, provider)
+        database_url = proxied.render_as_string(hide_password=False)
+        with signed_in_client(provider, store_settings, database_url=database_url) as client:
             assert client.get("/profile").status_code == 200
 
             proxy.stop()
@@ -213,13 +208,8 @@ def test_requests_right_after_the_database_comes_back_all_succeed(
     run_database = sa.make_url(store_settings["database_url"])
     with proxy_to(server) as proxy:
         proxied = run_database.set(host="127.0.0.1", port=proxy.port)
-        settings = make_settings(
-            store_settings,
-            logto_endpoint=provider.endpoint,
-            database_url=proxied.render_as_string(hide_password=False),
-        )
-        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
-            sign_in(client, provider)
+        database_url = proxied.render_as_string(hide_password=False)
+        with signed_in_client(provider, store_settings, database_url=database_url) as client:
             assert set(status_codes_at_once(client, "/profile")) == {200}  # pooled connections
 
             proxy.stop()  # every pooled connection is cut

@@ -15,7 +15,7 @@ from pymongo import MongoClient, monitoring
 from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.sessions import COLLECTION, DEFAULT_DATABASE
 
-from .conftest import BASE_URL, make_settings
+from .conftest import BASE_URL, make_settings, signed_in_client
 from .flow import closed_port, sign_in, status_codes_at_once
 from .oidc_provider import OidcProvider
 from .store import SecantusProcess, stored_documents
@@ -109,11 +109,7 @@ def test_app_recovers_when_mongodb_comes_back(
     mongodb = SecantusProcess(closed_port(), storage_path=str(tmp_path))
     mongodb.start()
     try:
-        settings = make_settings(
-            store_settings, logto_endpoint=provider.endpoint, mongodb_url=mongodb.url
-        )
-        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
-            sign_in(client, provider)
+        with signed_in_client(provider, store_settings, mongodb_url=mongodb.url) as client:
             assert client.get("/profile").status_code == 200
 
             mongodb.stop()
@@ -135,11 +131,7 @@ def test_requests_right_after_mongodb_restarts_all_succeed(
     mongodb = SecantusProcess(closed_port(), storage_path=str(tmp_path))
     mongodb.start()
     try:
-        settings = make_settings(
-            store_settings, logto_endpoint=provider.endpoint, mongodb_url=mongodb.url
-        )
-        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
-            sign_in(client, provider)
+        with signed_in_client(provider, store_settings, mongodb_url=mongodb.url) as client:
             assert set(status_codes_at_once(client, "/profile")) == {200}  # pooled connections
 
             mongodb.stop()  # every pooled connection is dropped

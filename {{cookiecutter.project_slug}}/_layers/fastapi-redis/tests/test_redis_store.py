@@ -16,7 +16,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.session_middleware import SIGN_IN_TIMEOUT, new_session_id
 
-from .conftest import BASE_URL, make_settings
+from .conftest import BASE_URL, make_settings, signed_in_client
 from .flow import closed_port, sign_in, status_codes_at_once
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
@@ -172,39 +172,35 @@ def test_healthz_reports_redis_down(client_without_redis: TestClient) -> None:
 def test_app_recovers_when_redis_comes_back(
     provider: OidcProvider, store_settings: dict[str, Any], tmp_path: Path
 ) -> None:
-    with redis_process(tmp_path) as redis:
-        settings = make_settings(
-            store_settings, logto_endpoint=provider.endpoint, redis_url=redis.url
-        )
-        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
-            sign_in(client, provider)
-            assert client.get("/profile").status_code == 200
+    with (
+        redis_process(tmp_path) as redis,
+        signed_in_client(provider, store_settings, redis_url=redis.url) as client,
+    ):
+        assert client.get("/profile").status_code == 200
 
-            redis.stop()
-            assert client.get("/healthz").status_code == 503
-            down = client.get("/profile")
-            assert down.status_code == 503
-            assert "set-cookie" not in down.headers
+        redis.stop()
+        assert client.get("/healthz").status_code == 503
+        down = client.get("/profile")
+        assert down.status_code == 503
+        assert "set-cookie" not in down.headers
 
-            redis.start()
-            assert client.get("/healthz").status_code == 200
-            assert client.get("/profile").status_code == 200  # the same session, not lost
+        redis.start()
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/profile").status_code == 200  # the same session, not lost
 
 
 def test_requests_right_after_redis_restarts_all_succeed(
     provider: OidcProvider, store_settings: dict[str, Any], tmp_path: Path
 ) -> None:
-    with redis_process(tmp_path) as redis:
-        settings = make_settings(
-            store_settings, logto_endpoint=provider.endpoint, redis_url=redis.url
-        )
-        with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
-            sign_in(client, provider)
-            assert set(status_codes_at_once(client, "/profile")) == {200}  # pooled connections
+    with (
+        redis_process(tmp_path) as redis,
+        signed_in_client(provider, store_settings, redis_url=redis.url) as client,
+    ):
+        assert set(status_codes_at_once(client, "/profile")) == {200}  # pooled connections
 
-            redis.stop()  # every pooled connection is dropped
-            redis.start()
-            assert status_codes_at_once(client, "/profile") == [200] * 8
+        redis.stop()  # every pooled connection is dropped
+        redis.start()
+        assert status_codes_at_once(client, "/profile") == [200] * 8
 
 
 def command_counts(redis: Redis) -> dict[str, int]:

@@ -1,6 +1,7 @@
 """One OpenID Connect provider and one session store per test run; a fresh app per test."""
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from fastapi.testclient import TestClient
 from {{ cookiecutter.project_slug }}.config import Settings
 from {{ cookiecutter.project_slug }}.main import create_app
 
+from .flow import sign_in
 from .oidc_provider import OidcProvider
 from .store import running_store
 
@@ -40,6 +42,17 @@ def make_settings(store_settings: dict[str, Any], **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@contextmanager
+def signed_in_client(
+    provider: OidcProvider, store_settings: dict[str, Any], **overrides: Any
+) -> Iterator[TestClient]:
+    """A browser signed in as alice on an app of its own, made with `overrides`."""
+    settings = make_settings(store_settings, logto_endpoint=provider.endpoint, **overrides)
+    with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
+        sign_in(client, provider)
+        yield client
 
 
 @pytest.fixture
