@@ -167,8 +167,11 @@ def _forward(source: socket.socket, target: socket.socket) -> None:
         target.shutdown(socket.SHUT_WR)
 
 
-@contextmanager
-def proxy_to(server: sa.URL) -> Iterator[DatabaseProxy]:
+@pytest.fixture
+def proxy(store_settings: dict[str, Any]) -> Iterator[DatabaseProxy]:
+    """A proxy in front of this run's PostgreSQL database, to cut and restore."""
+    if (server := postgresql_server()) is None:
+        pytest.skip("a SQLite file does not go down; run with DATABASE_URL=postgresql://...")
     proxy = DatabaseProxy(server)
     proxy.start()
     try:
@@ -177,44 +180,43 @@ def proxy_to(server: sa.URL) -> Iterator[DatabaseProxy]:
         proxy.stop()
 
 
+@contextmanager
+def signed_in_through(
+    proxy: DatabaseProxy, provider: OidcProvider, store_settings: dict[str, Any]
+) -> Iterator[TestClient]:
+    """A signed-in browser on an app that reaches this run's database through `proxy`."""
+    proxied = sa.make_url(store_settings["database_url"]).set(host="127.0.0.1", port=proxy.port)
+    database_url = proxied.render_as_string(hide_password=False)
+    with signed_in_client(provider, store_settings, database_url=database_url) as client:
+        yield client
+
+
 def test_app_recovers_when_the_database_comes_back(
-    provider: OidcProvider, store_settings: dict[str, Any]
+    proxy: DatabaseProxy, provider: OidcProvider, store_settings: dict[str, Any]
 ) -> None:
-    if (server := postgresql_server()) is None:
-        pytest.skip("a SQLite file does not go down; run with DATABASE_URL=postgresql://...")
-    run_database = sa.make_url(store_settings["database_url"])
-    with proxy_to(server) as proxy:
-        proxied = run_database.set(host="127.0.0.1", port=proxy.port)
-        database_url = proxied.render_as_string(hide_password=False)
-        with signed_in_client(provider, store_settings, database_url=database_url) as client:
-            assert client.get("/profile").status_code == 200
+    with signed_in_through(proxy, provider, store_settings) as client:
+        assert client.get("/profile").status_code == 200
 
-            proxy.stop()
-            assert client.get("/healthz").status_code == 503
-            down = client.get("/profile")
-            assert down.status_code == 503
-            assert "set-cookie" not in down.headers
+        proxy.stop()
+        assert client.get("/healthz").status_code == 503
+        down = client.get("/profile")
+        assert down.status_code == 503
+        assert "set-cookie" not in down.headers
 
-            proxy.start()
-            assert client.get("/healthz").status_code == 200
-            assert client.get("/profile").status_code == 200  # the same session, not lost
+        proxy.start()
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/profile").status_code == 200  # the same session, not lost
 
 
 def test_requests_right_after_the_database_comes_back_all_succeed(
-    provider: OidcProvider, store_settings: dict[str, Any]
+    proxy: DatabaseProxy, provider: OidcProvider, store_settings: dict[str, Any]
 ) -> None:
-    if (server := postgresql_server()) is None:
-        pytest.skip("a SQLite file does not go down; run with DATABASE_URL=postgresql://...")
-    run_database = sa.make_url(store_settings["database_url"])
-    with proxy_to(server) as proxy:
-        proxied = run_database.set(host="127.0.0.1", port=proxy.port)
-        database_url = proxied.render_as_string(hide_password=False)
-        with signed_in_client(provider, store_settings, database_url=database_url) as client:
-            assert set(status_codes_at_once(client, "/profile")) == {200}  # pooled connections
+    with signed_in_through(proxy, provider, store_settings) as client:
+        assert set(status_codes_at_once(client, "/profile")) == {200}  # pooled connections
 
-            proxy.stop()  # every pooled connection is cut
-            proxy.start()
-            assert status_codes_at_once(client, "/profile") == [200] * 8
+        proxy.stop()  # every pooled connection is cut
+        proxy.start()
+        assert status_codes_at_once(client, "/profile") == [200] * 8
 
 
 @pytest.fixture
