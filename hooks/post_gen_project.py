@@ -24,8 +24,8 @@ def layers(framework: str, backend: str, slug: str) -> list[tuple[str, str]]:
     """(layer, destination) pairs in the order they are laid; later files replace earlier ones."""
     package = slug if framework == "django" else f"src/{slug}"
     by_framework = {
-        "flask": [("package", package), ("jinja", f"{package}/templates"), ("flask", ".")],
-        "fastapi": [("package", package), ("jinja", f"{package}/templates"), ("fastapi", ".")],
+        "flask": [("package", package), ("flask", ".")],
+        "fastapi": [("package", package), ("fastapi", ".")],
         "django": [("package", package), ("django", ".")],
     }
     # Redis, MongoDB and SQL databases are stores outside the process, shared by every
