@@ -119,7 +119,7 @@ def test_new_session_that_cannot_be_saved_is_a_503_page(
 def test_healthz_reports_the_database_down(client_without_database: TestClient) -> None:
     response = client_without_database.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["session_store"] == "database: down"
+    assert response.json()["session_store"] == "SQL database: down"
 
 
 class DatabaseProxy:

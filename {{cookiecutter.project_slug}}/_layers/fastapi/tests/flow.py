@@ -24,7 +24,7 @@ def sign_in(
     """
     params = {"next": next_path} if next_path is not None else {}
     started = client.get("/sign-in", params=params)
-    assert started.status_code == 303, started.text
+    assert started.status_code == 302, started.text
     callback_url = provider.authorize(started.headers["location"], sub=sub, **claims)
     return client.get(callback_url)
 

@@ -73,7 +73,7 @@ def test_settings_only_fails_where_the_app_would_refuse_to_start() -> None:
         [*COMMAND, "--settings-only"], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1
-    refusal = "Refusing to start with APP_ENV=production: SESSION_SECRET is missing"
+    refusal = "APP_ENV=production refuses to start: SESSION_SECRET is missing"
     assert f"FAIL  settings: {refusal}" in result.stdout.splitlines()
     assert "Traceback" not in result.stderr
 

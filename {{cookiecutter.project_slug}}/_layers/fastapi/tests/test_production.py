@@ -64,9 +64,9 @@ UNSAFE_PRODUCTION_ENV = {
     "LOGTO_APP_SECRET": "",
 }
 UNSAFE_PRODUCTION_PROBLEMS = [
-    "Refusing to start with APP_ENV=production: SESSION_SECRET is missing",
-    "Refusing to start with APP_ENV=production: LOGTO_APP_SECRET is missing",
-    "Refusing to start with APP_ENV=production: BASE_URL is not https",
+    "APP_ENV=production refuses to start: SESSION_SECRET is missing",
+    "APP_ENV=production refuses to start: LOGTO_APP_SECRET is missing",
+    "APP_ENV=production refuses to start: BASE_URL is not https",
 ]
 
 
@@ -133,7 +133,7 @@ def test_refused_start_stops_the_docker_command_with_two_workers() -> None:
     assert server.returncode != 0
     assert "Traceback" not in output
     for problem in UNSAFE_PRODUCTION_PROBLEMS:
-        assert problem.removeprefix("Refusing to start with APP_ENV=production: ") in output
+        assert problem.removeprefix("APP_ENV=production refuses to start: ") in output
 
 
 def dockerfile_command() -> str:

@@ -3,10 +3,9 @@
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.project_slug }}.dependencies import SessionDep
 from {{ cookiecutter.project_slug }}.session_storage import SessionStorage
 
 
@@ -15,24 +14,24 @@ def storage_client(app: FastAPI, client: TestClient) -> TestClient:
     """The app with routes that drive a SessionStorage, one operation per request."""
 
     @app.get("/storage/{key}")
-    async def get(key: str, session: SessionDep) -> dict[str, Any]:
-        return {"value": SessionStorage(session).get(key)}  # type: ignore[arg-type]
+    async def get(key: str, request: Request) -> dict[str, Any]:
+        return {"value": SessionStorage(request.session).get(key)}  # type: ignore[arg-type]
 
     @app.put("/storage/{key}")
-    async def set_(key: str, session: SessionDep, value: str | None = None) -> None:
-        SessionStorage(session).set(key, value)  # type: ignore[arg-type]
+    async def set_(key: str, request: Request, value: str | None = None) -> None:
+        SessionStorage(request.session).set(key, value)  # type: ignore[arg-type]
 
     @app.delete("/storage/{key}")
-    async def delete(key: str, session: SessionDep) -> None:
-        SessionStorage(session).delete(key)  # type: ignore[arg-type]
+    async def delete(key: str, request: Request) -> None:
+        SessionStorage(request.session).delete(key)  # type: ignore[arg-type]
 
     @app.put("/own/{key}")
-    async def set_own(key: str, value: str, session: SessionDep) -> None:
-        session[key] = value
+    async def set_own(key: str, value: str, request: Request) -> None:
+        request.session[key] = value
 
     @app.get("/own/{key}")
-    async def get_own(key: str, session: SessionDep) -> dict[str, Any]:
-        return {"value": session.get(key)}
+    async def get_own(key: str, request: Request) -> dict[str, Any]:
+        return {"value": request.session.get(key)}
 
     return client
 

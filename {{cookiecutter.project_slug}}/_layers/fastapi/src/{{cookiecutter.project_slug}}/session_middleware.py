@@ -1,7 +1,8 @@
 """Server-side sessions that cost the store as little as a request allows.
 
-The cookie holds only a random session id. A request loads its session from the store only
-when it asks for it (`AppSession.load`), so an anonymous page touches no store and sets no
+The cookie holds only a random session id. The session is `request.session`, as with
+Starlette's own SessionMiddleware, so that whatever reads it there works; it is read from the
+store only when the cookie names one, so an anonymous page touches no store and sets no
 cookie. As the response starts, the session is saved only when it was changed (as with
 Flask's session, a value changed in place does not count: assign it again); an
 unchanged session only has its expiry pushed back, and only once a tenth of its lifetime
@@ -215,6 +216,7 @@ class SessionMiddleware:
         session_id = cookie if is_session_id(cookie) else None
         session = AppSession(self.store, session_id, self.lifetime, self.is_signed_in)
         scope[SCOPE_KEY] = session
+        scope["session"] = await session.load()
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":

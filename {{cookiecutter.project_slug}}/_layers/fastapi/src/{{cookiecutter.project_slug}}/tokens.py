@@ -81,8 +81,10 @@ async def refreshed_claims(request: Request, logto: AppLogtoClient) -> Claims | 
 async def fetch_userinfo(request: Request, logto: AppLogtoClient) -> UserInfoResponse | None:
     """Logto's userinfo, or None when Logto does not give it."""
     try:
-        # The SDK's own check of its cached access token; only an expired one is refreshed,
-        # under the lock (which reads the session from the store again).
+        # Only an expired access token is refreshed, under the lock (which reads the session
+        # from the store again). The SDK has no public call that reads its cached token
+        # without refreshing it: `_getAccessToken` is the one private call the app makes,
+        # and test_tokens.py checks that it still does what is relied on here.
         if logto._getAccessToken("") is None:
             async with one_refresh_at_a_time(request), logto_deadline():
                 await logto.getAccessToken()
