@@ -33,6 +33,10 @@ def storage_client(app: FastAPI, client: TestClient) -> TestClient:
     async def get_own(key: str, request: Request) -> dict[str, Any]:
         return {"value": request.session.get(key)}
 
+    @app.post("/own/{key}/items")
+    async def append_own(key: str, item: str, request: Request) -> None:
+        request.session.setdefault(key, []).append(item)  # changed in place
+
     return client
 
 
@@ -64,3 +68,9 @@ def test_keys_do_not_collide_with_the_apps_own(storage_client: TestClient) -> No
     assert storage_client.get("/own/idToken").json()["value"] == "the app's"
     storage_client.delete("/storage/idToken")
     assert storage_client.get("/own/idToken").json()["value"] == "the app's"
+
+
+def test_a_value_changed_in_place_is_saved(storage_client: TestClient) -> None:
+    for item in ("first", "second"):
+        storage_client.post("/own/list/items", params={"item": item})
+    assert storage_client.get("/own/list").json()["value"] == ["first", "second"]

@@ -12,15 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .store_config import StoreSettings
 
 # How the values people paste from examples begin; no random secret does.
-PLACEHOLDER_PREFIXES = (
-    "change-me",
-    "changeme",
-    "replace-me",
-    "your-",
-    "secret",
-    "placeholder",
-    "xxx",
-)
+PLACEHOLDERS = ("change-me", "changeme", "replace-me", "your-", "secret", "placeholder", "xxx")
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT_CHARACTERS = 10
 APP_ENVS = ("development", "production")
@@ -43,6 +35,9 @@ class Settings(BaseSettings, StoreSettings):
 
     app_env: Literal["development", "production"] = "development"
     base_url: str = "http://127.0.0.1:8000"
+    # Nothing here signs with it: the cookie holds a random id of a server-side session,
+    # and the CSRF token is a random value kept in that session. It is for whatever the app
+    # adds that signs (itsdangerous, a cookie of Starlette's own SessionMiddleware).
     session_secret: str = ""
     session_lifetime: int = Field(default=1_209_600, gt=0)
     session_key_prefix: str = "{{ cookiecutter.project_slug }}:session:"
@@ -103,7 +98,7 @@ class Settings(BaseSettings, StoreSettings):
         secret = self.session_secret
         if not secret:
             problems.append("SESSION_SECRET is missing")
-        elif secret.lower().startswith(PLACEHOLDER_PREFIXES):
+        elif secret.lower().startswith(PLACEHOLDERS):
             problems.append("SESSION_SECRET is a placeholder")
         elif len(secret) < MIN_SECRET_LENGTH:
             problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")

@@ -39,7 +39,7 @@ async def one_refresh_at_a_time(request: Request) -> AsyncIterator[None]:
     response starts, so that the next request in line reads them.
     """
     session = app_session(request)
-    assert session.id is not None and session.data is not None, "only a stored session refreshes"
+    assert session.id is not None, "only a stored session refreshes"
     lock = _locks.setdefault(session.id, asyncio.Lock())
     async with lock:
         stored = await session.store.load(session.id)
@@ -62,7 +62,7 @@ def _replace_tokens(session: MutableMapping[str, Any], stored: MutableMapping[st
 
 async def refreshed_claims(request: Request, logto: AppLogtoClient) -> Claims | None:
     """The claims of a new ID token, got with the refresh token; None when that fails."""
-    session = await app_session(request).load()
+    session = request.session
     async with one_refresh_at_a_time(request):
         if (claims := current_claims(session, logto)) is not None:
             return claims  # the request before this one has refreshed
