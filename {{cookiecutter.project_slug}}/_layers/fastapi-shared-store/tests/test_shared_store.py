@@ -5,7 +5,8 @@ from typing import Any
 import httpx2
 
 from .conftest import make_settings
-from .flow import closed_port, csrf_token, sign_in
+from .flow import csrf_token, sign_in
+from .helpers import closed_port
 from .oidc_provider import OidcProvider
 from .servers import app_server
 

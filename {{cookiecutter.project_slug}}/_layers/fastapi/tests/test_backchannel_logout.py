@@ -19,7 +19,8 @@ from joserfc.jwk import RSAKey
 from {{ cookiecutter.project_slug }}.main import create_app
 
 from .conftest import BASE_URL, make_settings
-from .flow import closed_port, csrf_token, sign_in
+from .flow import csrf_token, sign_in
+from .helpers import closed_port
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 

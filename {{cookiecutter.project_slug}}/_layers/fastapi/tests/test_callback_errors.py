@@ -12,7 +12,8 @@ from {{ cookiecutter.project_slug }} import deadlines
 from {{ cookiecutter.project_slug }}.main import create_app
 
 from .conftest import BASE_URL, make_settings
-from .flow import closed_port, sign_in
+from .flow import sign_in
+from .helpers import closed_port
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
