@@ -53,6 +53,18 @@ def test_home_page_is_rendered_for_each_request(
     assert client.get("/", params={"greeting": "bye"}).text == "bye"
 
 
+def test_an_edited_template_shows_on_the_next_request(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = {"index.html": "before"}
+    assert templates.env.loader is not None
+    own_loader = ChoiceLoader([DictLoader(sources), templates.env.loader])
+    monkeypatch.setattr(templates.env, "loader", own_loader)
+    assert client.get("/").text == "before"
+    sources["index.html"] = "after"
+    assert client.get("/").text == "after"
+
+
 def test_tests_can_stand_in_for_the_signed_in_user(app: FastAPI, client: TestClient) -> None:
     logto = logto_client_for(app.state.settings, {})
     carol = User({"sub": "carol", "name": "Carol"}, "token", logto)
