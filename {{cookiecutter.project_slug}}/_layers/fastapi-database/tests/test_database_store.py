@@ -18,7 +18,8 @@ from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.sessions import sessions_table
 
 from .conftest import BASE_URL, make_settings, signed_in_client
-from .flow import closed_port, sign_in, status_codes_at_once
+from .flow import sign_in, status_codes_at_once
+from .helpers import closed_port
 from .oidc_provider import OidcProvider
 from .store import database, postgresql_server, stored_rows, stored_session_ids
 
@@ -119,7 +120,7 @@ def test_new_session_that_cannot_be_saved_is_a_503_page(
 def test_healthz_reports_the_database_down(client_without_database: TestClient) -> None:
     response = client_without_database.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["session_store"] == "database: down"
+    assert response.json()["session_store"] == "SQL database: down"
 
 
 class DatabaseProxy:

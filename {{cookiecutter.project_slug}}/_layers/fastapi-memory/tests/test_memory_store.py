@@ -127,7 +127,7 @@ def test_a_flood_of_sign_ins_never_pushes_out_a_signed_in_session(
         sign_in(alice, provider, sub="alice")
         for _ in range(50):  # a bound of 2 sign-ins under way, many times over
             with TestClient(app, base_url=BASE_URL, follow_redirects=False) as anonymous:
-                assert anonymous.get("/sign-in").status_code == 303
+                assert anonymous.get("/sign-in").status_code == 302
         assert alice.get("/profile").status_code == 200
     assert len(app.state.session_store) <= 1 + 2
 

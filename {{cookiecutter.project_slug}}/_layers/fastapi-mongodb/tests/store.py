@@ -20,7 +20,7 @@ from pymongo.errors import PyMongoError
 
 from {{ cookiecutter.project_slug }}.sessions import COLLECTION, DEFAULT_DATABASE
 
-from .flow import closed_port
+from .helpers import closed_port
 
 STARTUP_SECONDS = 30
 TEST_DATABASE = "{{ cookiecutter.project_slug }}_test"

@@ -1,8 +1,7 @@
 """MongoDB session documents expire, and MongoDB outages give 503 pages until it is back."""
 
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,19 +15,10 @@ from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.sessions import COLLECTION, DEFAULT_DATABASE
 
 from .conftest import BASE_URL, make_settings, signed_in_client
-from .flow import closed_port, sign_in, status_codes_at_once
+from .flow import sign_in, status_codes_at_once
+from .helpers import closed_port, wait_for
 from .oidc_provider import OidcProvider
 from .store import SecantusProcess, stored_documents
-
-WAIT_SECONDS = 15
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not {what} after {WAIT_SECONDS} s")
-        time.sleep(0.1)
 
 
 def test_session_document_holds_its_absolute_expiry_under_a_ttl_index(

@@ -1,7 +1,6 @@
 """Redis expires sessions, and its outages give 503 pages that end when Redis is back."""
 
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,19 +16,10 @@ from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.session_middleware import SIGN_IN_TIMEOUT, new_session_id
 
 from .conftest import BASE_URL, make_settings, signed_in_client
-from .flow import closed_port, sign_in, status_codes_at_once
+from .flow import sign_in, status_codes_at_once
+from .helpers import closed_port, wait_for
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
-
-WAIT_SECONDS = 15
-
-
-def wait_for(condition: Any, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still not {what} after {WAIT_SECONDS} s")
-        time.sleep(0.1)
 
 
 class RedisProcess:

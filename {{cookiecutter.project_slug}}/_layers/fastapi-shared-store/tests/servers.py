@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx2
 
+from .helpers import as_environment
+
 APP = "{{ cookiecutter.project_slug }}.main:app"
 STARTUP_SECONDS = 30
 
@@ -18,7 +20,7 @@ STARTUP_SECONDS = 30
 def app_server(port: int, settings: dict[str, Any]) -> Iterator[str]:
     """Serve the app with uvicorn on 127.0.0.1:`port`; yields its base URL."""
     base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **{name.upper(): str(value) for name, value in settings.items()}}
+    env = {**os.environ, **as_environment(settings)}
     command = [sys.executable, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env)
     try:

@@ -10,7 +10,7 @@ from {{ cookiecutter.project_slug }}.main import create_app
 from {{ cookiecutter.project_slug }}.session_middleware import new_session_id
 
 from .conftest import BASE_URL, make_settings
-from .flow import closed_port
+from .helpers import closed_port
 from .oidc_provider import OidcProvider
 
 UNREACHABLE_STORES = {

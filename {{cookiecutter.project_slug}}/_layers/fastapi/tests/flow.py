@@ -1,7 +1,6 @@
 """Steps of a browser signing in and out, over HTTP against the real test provider."""
 
 import re
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
@@ -24,7 +23,7 @@ def sign_in(
     """
     params = {"next": next_path} if next_path is not None else {}
     started = client.get("/sign-in", params=params)
-    assert started.status_code == 303, started.text
+    assert started.status_code == 302, started.text
     callback_url = provider.authorize(started.headers["location"], sub=sub, **claims)
     return client.get(callback_url)
 
@@ -39,10 +38,3 @@ def status_codes_at_once(client: httpx2.Client, path: str, requests: int = 8) ->
     """GET `path` `requests` times, all at the same time, from as many threads."""
     with ThreadPoolExecutor(requests) as pool:
         return list(pool.map(lambda _: client.get(path).status_code, range(requests)))
-
-
-def closed_port() -> int:
-    """A port of 127.0.0.1 that nothing listens on (free a moment ago)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

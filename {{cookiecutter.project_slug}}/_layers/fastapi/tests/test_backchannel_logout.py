@@ -16,7 +16,11 @@ from fastapi.testclient import TestClient
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import RSAKey
 
+from {{ cookiecutter.project_slug }}.main import create_app
+
+from .conftest import BASE_URL, make_settings
 from .flow import csrf_token, sign_in
+from .helpers import closed_port
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
@@ -152,7 +156,6 @@ INVALID_TOKENS = {
     "neither sub nor sid": lambda provider: provider.logout_token(APP_ID, sub=None),
     "no expiry": lambda provider: provider.logout_token(APP_ID, exp=None),
     "not a JWT": lambda provider: "not-a-token",
-    "empty": lambda provider: "",
 }
 
 
@@ -165,11 +168,41 @@ def test_invalid_logout_token_is_a_400_and_ends_nothing(
     response = deliver(client, make_token(provider))
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+    assert response.json()["error_description"].startswith("invalid logout token: ")
     assert stored_session_ids(app) == before
     assert is_signed_in(client)
 
 
-def test_missing_logout_token_is_a_400(client: TestClient) -> None:
-    response = client.post("/backchannel-logout")
+@pytest.mark.parametrize("form", [{}, {"logout_token": ""}])
+def test_missing_logout_token_is_a_400(client: TestClient, form: dict[str, str]) -> None:
+    response = client.post("/backchannel-logout", data=form)
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "logout_token is missing",
+    }
+
+
+def test_unreachable_logto_is_a_502(store_settings: dict[str, Any]) -> None:
+    settings = make_settings(store_settings, logto_endpoint=f"http://127.0.0.1:{closed_port()}")
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        response = deliver(client, "any.logout.token")
+    assert response.status_code == 502
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == {
+        "error": "temporarily_unavailable",
+        "error_description": "Logto is unreachable",
+    }
+
+
+def test_sign_in_not_set_up_is_a_503(store_settings: dict[str, Any]) -> None:
+    settings = make_settings(store_settings, logto_endpoint="")
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        response = deliver(client, "any.logout.token")
+    assert response.status_code == 503
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == {
+        "error": "temporarily_unavailable",
+        "error_description": "sign-in is not set up",
+    }

@@ -12,7 +12,8 @@ from {{ cookiecutter.project_slug }} import deadlines
 from {{ cookiecutter.project_slug }}.main import create_app
 
 from .conftest import BASE_URL, make_settings
-from .flow import closed_port, sign_in
+from .flow import sign_in
+from .helpers import closed_port
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
@@ -82,7 +83,7 @@ def test_error_from_the_provider_is_refused(client: TestClient, provider: OidcPr
 
 def test_replayed_code_is_refused(client: TestClient, provider: OidcProvider) -> None:
     callback_url = start_sign_in(client, provider)
-    assert client.get(callback_url).status_code == 303
+    assert client.get(callback_url).status_code == 302
     assert client.get(callback_url).status_code == 400
     client.cookies.clear()
     assert client.get(callback_url).status_code == 400
@@ -97,13 +98,25 @@ def test_unreachable_logto_is_a_502_page(store_settings: dict) -> None:
         assert "set-cookie" not in response.headers
 
 
-def test_missing_logto_settings_are_named_on_a_503_page(store_settings: dict) -> None:
-    settings = make_settings(store_settings, logto_endpoint="", logto_app_id="")
+@pytest.mark.parametrize(
+    ("unset", "names"),
+    [
+        (("logto_endpoint", "logto_app_id"), "LOGTO_ENDPOINT, LOGTO_APP_ID"),
+        (("logto_app_secret",), "LOGTO_APP_SECRET"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/sign-in", "/callback", "/profile"])
+def test_missing_logto_settings_are_named_on_a_503_page(
+    store_settings: dict, unset: tuple[str, ...], names: str, path: str
+) -> None:
+    configured = {"logto_endpoint": f"http://127.0.0.1:{closed_port()}"}
+    settings = make_settings(store_settings, **{**configured, **dict.fromkeys(unset, "")})
     with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
-        response = client.get("/sign-in")
+        response = client.get(path)
         assert response.status_code == 503
-        assert "LOGTO_ENDPOINT" in response.text
-        assert "LOGTO_APP_ID" in response.text
+        assert "<title>Sign-in is not set up</title>" in response.text
+        message = f"Sign-in is not set up yet: set {names} in .env (see README.md)."
+        assert f'<p class="error">{message}</p>' in response.text
         assert client.get("/").status_code == 200
 
 

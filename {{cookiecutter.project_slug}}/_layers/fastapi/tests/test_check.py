@@ -1,21 +1,15 @@
 """The self-check command, run as a user runs it."""
 
 import os
-import socket
 import subprocess
 import sys
 
+from .helpers import as_environment, closed_port
 from .oidc_provider import OidcProvider
 
 SECRET = "test-secret-" + "x" * 32
 
 COMMAND = [sys.executable, "-m", "{{ cookiecutter.project_slug }}.check"]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def check(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -32,12 +26,8 @@ def logto(provider: OidcProvider) -> dict[str, str]:
     }
 
 
-def store_env(store_settings: dict[str, object]) -> dict[str, str]:
-    return {name.upper(): str(value) for name, value in store_settings.items()}
-
-
 def test_a_ready_deployment_passes(provider: OidcProvider, store_settings) -> None:
-    result = check(logto(provider) | store_env(store_settings))
+    result = check(logto(provider) | as_environment(store_settings))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok    Logto discovery" in result.stdout
     assert "http://127.0.0.1:8000/callback" in result.stdout
@@ -47,20 +37,20 @@ def test_a_ready_deployment_passes(provider: OidcProvider, store_settings) -> No
 
 def test_unreachable_logto_fails(provider: OidcProvider, store_settings) -> None:
     endpoint = f"http://127.0.0.1:{closed_port()}"
-    result = check(logto(provider) | store_env(store_settings) | {"LOGTO_ENDPOINT": endpoint})
+    result = check(logto(provider) | as_environment(store_settings) | {"LOGTO_ENDPOINT": endpoint})
     assert result.returncode == 1
     assert "FAIL  Logto discovery" in result.stdout
     assert "Traceback" not in result.stderr
 
 
 def test_a_missing_setting_is_named(provider: OidcProvider, store_settings) -> None:
-    result = check(logto(provider) | store_env(store_settings) | {"LOGTO_APP_SECRET": ""})
+    result = check(logto(provider) | as_environment(store_settings) | {"LOGTO_APP_SECRET": ""})
     assert result.returncode == 1
     assert "LOGTO_APP_SECRET" in result.stdout
 
 
 def test_production_problems_are_named(provider: OidcProvider, store_settings) -> None:
-    result = check(logto(provider) | store_env(store_settings) | {"APP_ENV": "production"})
+    result = check(logto(provider) | as_environment(store_settings) | {"APP_ENV": "production"})
     assert result.returncode == 1
     assert "FAIL  settings" in result.stdout and "BASE_URL" in result.stdout
     assert "Traceback" not in result.stderr
@@ -73,7 +63,7 @@ def test_settings_only_fails_where_the_app_would_refuse_to_start() -> None:
         [*COMMAND, "--settings-only"], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1
-    refusal = "Refusing to start with APP_ENV=production: SESSION_SECRET is missing"
+    refusal = "APP_ENV=production refuses to start: SESSION_SECRET is missing"
     assert f"FAIL  settings: {refusal}" in result.stdout.splitlines()
     assert "Traceback" not in result.stderr
 

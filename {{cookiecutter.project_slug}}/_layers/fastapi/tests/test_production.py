@@ -14,7 +14,7 @@ from {{ cookiecutter.project_slug }}.config import InsecureSettingsError
 from {{ cookiecutter.project_slug }}.main import WORKER_BOOT_ERROR, create_app
 
 from .conftest import make_settings
-from .flow import closed_port
+from .helpers import closed_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +38,11 @@ def test_safe_production_settings_start(store_settings: dict[str, Any]) -> None:
             {"session_secret": "change-me-to-a-long-random-string!!"},
             "SESSION_SECRET is a placeholder",
         ),
+        (
+            {"session_secret": "Your-Session-Secret-Goes-Here-1234567890"},
+            "SESSION_SECRET is a placeholder",
+        ),
+        ({"session_secret": "xxxxXXXX" * 5}, "SESSION_SECRET is a placeholder"),
         ({"session_secret": "k7Q2vX9pL4mN8rT1"}, "SESSION_SECRET is shorter than 32 characters"),
         ({"session_secret": " " * 40}, "SESSION_SECRET is missing"),
         ({"session_secret": "a" * 40}, "SESSION_SECRET has fewer than 10 distinct characters"),
@@ -53,6 +58,11 @@ def test_unsafe_production_setting_is_refused(
         create_app(make_settings(store_settings, **{**SAFE_PRODUCTION, **unsafe}))
 
 
+def test_a_random_secret_may_hold_a_placeholder_word(store_settings: dict[str, Any]) -> None:
+    secret = "k7Q2vX9pL4mN8rT1wY6zB3cF5hJ0dG-sA-example-secret"
+    create_app(make_settings(store_settings, **{**SAFE_PRODUCTION, "session_secret": secret}))
+
+
 def test_development_starts_with_the_same_settings(store_settings: dict[str, Any]) -> None:
     create_app(make_settings(store_settings, session_secret="", logto_app_secret=""))
 
@@ -64,9 +74,9 @@ UNSAFE_PRODUCTION_ENV = {
     "LOGTO_APP_SECRET": "",
 }
 UNSAFE_PRODUCTION_PROBLEMS = [
-    "Refusing to start with APP_ENV=production: SESSION_SECRET is missing",
-    "Refusing to start with APP_ENV=production: LOGTO_APP_SECRET is missing",
-    "Refusing to start with APP_ENV=production: BASE_URL is not https",
+    "APP_ENV=production refuses to start: SESSION_SECRET is missing",
+    "APP_ENV=production refuses to start: LOGTO_APP_SECRET is missing",
+    "APP_ENV=production refuses to start: BASE_URL is not https",
 ]
 
 
@@ -133,7 +143,7 @@ def test_refused_start_stops_the_docker_command_with_two_workers() -> None:
     assert server.returncode != 0
     assert "Traceback" not in output
     for problem in UNSAFE_PRODUCTION_PROBLEMS:
-        assert problem.removeprefix("Refusing to start with APP_ENV=production: ") in output
+        assert problem.removeprefix("APP_ENV=production refuses to start: ") in output
 
 
 def dockerfile_command() -> str:

@@ -58,7 +58,7 @@ def test_private_pages_are_never_stored(client: TestClient, provider: OidcProvid
     responses.append(client.post("/sign-out", data={"csrf_token": "forged"}))  # a 403 page
     responses.append(client.post("/backchannel-logout", data={"logout_token": "x"}))
     assert [response.status_code for response in responses] == [
-        303, 303, 303, 200, 303, 400, 403, 400
+        302, 302, 302, 200, 303, 400, 403, 400
     ]  # fmt: skip
     for response in responses:
         assert_secured(response)

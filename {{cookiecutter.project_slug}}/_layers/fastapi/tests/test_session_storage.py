@@ -3,10 +3,9 @@
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from {{ cookiecutter.project_slug }}.dependencies import SessionDep
 from {{ cookiecutter.project_slug }}.session_storage import SessionStorage
 
 
@@ -15,24 +14,28 @@ def storage_client(app: FastAPI, client: TestClient) -> TestClient:
     """The app with routes that drive a SessionStorage, one operation per request."""
 
     @app.get("/storage/{key}")
-    async def get(key: str, session: SessionDep) -> dict[str, Any]:
-        return {"value": SessionStorage(session).get(key)}  # type: ignore[arg-type]
+    async def get(key: str, request: Request) -> dict[str, Any]:
+        return {"value": SessionStorage(request.session).get(key)}  # type: ignore[arg-type]
 
     @app.put("/storage/{key}")
-    async def set_(key: str, session: SessionDep, value: str | None = None) -> None:
-        SessionStorage(session).set(key, value)  # type: ignore[arg-type]
+    async def set_(key: str, request: Request, value: str | None = None) -> None:
+        SessionStorage(request.session).set(key, value)  # type: ignore[arg-type]
 
     @app.delete("/storage/{key}")
-    async def delete(key: str, session: SessionDep) -> None:
-        SessionStorage(session).delete(key)  # type: ignore[arg-type]
+    async def delete(key: str, request: Request) -> None:
+        SessionStorage(request.session).delete(key)  # type: ignore[arg-type]
 
     @app.put("/own/{key}")
-    async def set_own(key: str, value: str, session: SessionDep) -> None:
-        session[key] = value
+    async def set_own(key: str, value: str, request: Request) -> None:
+        request.session[key] = value
 
     @app.get("/own/{key}")
-    async def get_own(key: str, session: SessionDep) -> dict[str, Any]:
-        return {"value": session.get(key)}
+    async def get_own(key: str, request: Request) -> dict[str, Any]:
+        return {"value": request.session.get(key)}
+
+    @app.post("/own/{key}/items")
+    async def append_own(key: str, item: str, request: Request) -> None:
+        request.session.setdefault(key, []).append(item)  # changed in place
 
     return client
 
@@ -65,3 +68,9 @@ def test_keys_do_not_collide_with_the_apps_own(storage_client: TestClient) -> No
     assert storage_client.get("/own/idToken").json()["value"] == "the app's"
     storage_client.delete("/storage/idToken")
     assert storage_client.get("/own/idToken").json()["value"] == "the app's"
+
+
+def test_a_value_changed_in_place_is_saved(storage_client: TestClient) -> None:
+    for item in ("first", "second"):
+        storage_client.post("/own/list/items", params={"item": item})
+    assert storage_client.get("/own/list").json()["value"] == ["first", "second"]

@@ -20,7 +20,7 @@ def test_sign_in_profile_and_sign_out(
     before = stored_session_ids(app)
 
     callback = sign_in(client, provider, sub="alice", name="Alice")
-    assert callback.status_code == 303
+    assert callback.status_code == 302
     assert callback.headers["location"] == "/profile"
     session_id = client.cookies["session"]
     assert session_id in stored_session_ids(app)
@@ -42,7 +42,8 @@ def test_sign_in_profile_and_sign_out(
     assert session_id not in stored_session_ids(app)
     assert "session" not in client.cookies
     assert "You are not signed in" in client.get("/").text
-    assert client.get("/profile").headers["location"] == "/sign-in"
+    sent_to_sign_in = client.get("/profile")
+    assert (sent_to_sign_in.status_code, sent_to_sign_in.headers["location"]) == (302, "/sign-in")
     assert stored_session_ids(app) == before
 
 

@@ -18,7 +18,7 @@ from {{ cookiecutter.project_slug }}.logto_client import AppLogtoClient
 from .flow import csrf_token, sign_in
 from .oidc_provider import OidcProvider
 
-STORE_OPERATIONS = ("load", "save", "touch", "delete", "link", "linked", "unlink", "first_use")
+STORE_OPERATIONS = ("load", "save", "touch", "delete", "link", "linked", "unlink", "remember")
 
 
 @pytest.fixture

@@ -8,12 +8,13 @@ from typing import Any
 import httpx2
 import jwt
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from logto import LogtoConfig
 from logto.models.response import TokenResponse
 from logto.OidcCore import OidcCore
 
-from {{ cookiecutter.project_slug }}.dependencies import SessionDep
+from {{ cookiecutter.project_slug }}.logto_client import AppLogtoClient
 from {{ cookiecutter.project_slug }}.session_storage import SessionStorage
 
 from .conftest import BASE_URL
@@ -28,8 +29,8 @@ def expire_id_token(app: FastAPI, client: TestClient) -> ExpireIdToken:
     """Replace the session's ID token by the same claims, expired a minute ago."""
 
     @app.post("/test/expire-id-token")
-    async def expire(session: SessionDep, drop_refresh_token: bool = False) -> None:
-        storage = SessionStorage(session)
+    async def expire(request: Request, drop_refresh_token: bool = False) -> None:
+        storage = SessionStorage(request.session)
         claims = jwt.decode(storage.get("idToken") or "", options={"verify_signature": False})
         expired = {**claims, "exp": int(time.time()) - 60}
         storage.set("idToken", jwt.encode(expired, "not Logto's key, but long enough", "HS256"))
@@ -117,3 +118,15 @@ def test_concurrent_requests_of_one_session_refresh_once(
     responses = client.portal.call(three_requests_at_once)
     assert all("You are signed in" in response.text for response in responses)
     assert len(refreshes) == 1
+
+
+def test_the_sdk_reads_its_cached_access_token_without_refreshing_it() -> None:
+    """`fetch_userinfo` relies on the SDK's private `_getAccessToken`: no public call does this."""
+    config = LogtoConfig(endpoint="http://127.0.0.1:9", appId="test-app", appSecret="secret")
+    session: dict[str, Any] = {}
+    logto = AppLogtoClient(config, storage=SessionStorage(session))
+    SessionStorage(session).set("refreshToken", "a refresh token it must not use here")
+    logto._setAccessToken("", "cached", expiresIn=3600)
+    assert logto._getAccessToken("") == "cached"
+    logto._setAccessToken("", "expired", expiresIn=0)
+    assert logto._getAccessToken("") is None

@@ -56,7 +56,7 @@ used_keys_table = sa.Table(
 
 
 class DatabaseSessionStore(AppSessionStore):
-    kind = "database"
+    kind = "SQL database"
 
     def __init__(self, url: str, key_prefix: str) -> None:
         self.url = async_database_url(url)
@@ -190,15 +190,15 @@ class DatabaseSessionStore(AppSessionStore):
         )
         await self._run(lambda connection: connection.execute(delete))
 
-    async def first_use(self, key: str, ttl: int) -> bool:
+    async def remember(self, key: str, until: float) -> bool:
         now = time.time()
         # Inserted, or taking the place of a used key that has expired: a first use.
         claim = (
             self._insert(used_keys_table)
-            .values(key=self._key_prefix + key, expires_at=now + ttl)
+            .values(key=self._key_prefix + key, expires_at=until)
             .on_conflict_do_update(
                 index_elements=["key"],
-                set_={"expires_at": now + ttl},
+                set_={"expires_at": until},
                 where=used_keys_table.c.expires_at <= now,
             )
             .returning(used_keys_table.c.key)

@@ -96,11 +96,11 @@ class MemorySessionStore(AppSessionStore):
             if not sessions:
                 self._index.pop(key, None)
 
-    async def first_use(self, key: str, ttl: int) -> bool:
+    async def remember(self, key: str, until: float) -> bool:
         now = self.clock()
         if self._used.get(key, now) > now:
             return False
-        self._used[key] = now + ttl
+        self._used[key] = now + until - time.time()  # `until` is Unix time, the clock is not
         if len(self._used) > self.max_entries:
             self._used = {key: expiry for key, expiry in self._used.items() if expiry > now}
         return True

@@ -139,9 +139,9 @@ class MongoSessionStore(AppSessionStore):
         query = {"key": {"$in": prefixed}, "session_id": session_id}
         await self._answer(self.index.delete_many(query))
 
-    async def first_use(self, key: str, ttl: int) -> bool:
+    async def remember(self, key: str, until: float) -> bool:
         await self._create_ttl_indexes()
-        document = {"_id": self._key_prefix + key, "expires_at": _now() + timedelta(seconds=ttl)}
+        document = {"_id": self._key_prefix + key, "expires_at": datetime.fromtimestamp(until, UTC)}
         try:
             await self.used_keys.insert_one(document)
         except DuplicateKeyError:

@@ -120,9 +120,10 @@ class RedisSessionStore(AppSessionStore):
                 pipeline.srem(self._index_key(key), session_id)
             await self._answer(pipeline.execute())
 
-    async def first_use(self, key: str, ttl: int) -> bool:
+    async def remember(self, key: str, until: float) -> bool:
         used_key = f"{self._key_prefix}used:{key}"
-        return bool(await self._answer(self.redis.set(used_key, b"1", nx=True, ex=max(ttl, 1))))
+        remembered = self.redis.set(used_key, b"1", nx=True, pxat=int(until * 1000))
+        return bool(await self._answer(remembered))
 
 
 def create_session_store(settings: Settings) -> RedisSessionStore:

@@ -11,8 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .store_config import StoreSettings
 
-# Words of the values people paste from examples; no secret of theirs contains them.
-PLACEHOLDER_MARKERS = ("change", "replace", "example", "placeholder", "your-", "secret")
+# How the values people paste from examples begin; no random secret does.
+PLACEHOLDERS = ("change-me", "changeme", "replace-me", "your-", "secret", "placeholder", "xxx")
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT_CHARACTERS = 10
 APP_ENVS = ("development", "production")
@@ -35,6 +35,9 @@ class Settings(BaseSettings, StoreSettings):
 
     app_env: Literal["development", "production"] = "development"
     base_url: str = "http://127.0.0.1:8000"
+    # Nothing here signs with it: the cookie holds a random id of a server-side session,
+    # and the CSRF token is a random value kept in that session. It is for whatever the app
+    # adds that signs (itsdangerous, a cookie of Starlette's own SessionMiddleware).
     session_secret: str = ""
     session_lifetime: int = Field(default=1_209_600, gt=0)
     session_key_prefix: str = "{{ cookiecutter.project_slug }}:session:"
@@ -79,8 +82,12 @@ class Settings(BaseSettings, StoreSettings):
         return f"{url.scheme}://{url.netloc}".lower()
 
     def missing_logto_settings(self) -> list[str]:
-        """Names of the Logto settings sign-in cannot do without."""
-        required = {"LOGTO_ENDPOINT": self.logto_endpoint, "LOGTO_APP_ID": self.logto_app_id}
+        """Names of the Logto settings sign-in cannot do without (a Traditional web app's)."""
+        required = {
+            "LOGTO_ENDPOINT": self.logto_endpoint,
+            "LOGTO_APP_ID": self.logto_app_id,
+            "LOGTO_APP_SECRET": self.logto_app_secret,
+        }
         return [name for name, value in required.items() if not value]
 
     def check_production(self) -> None:
@@ -91,7 +98,7 @@ class Settings(BaseSettings, StoreSettings):
         secret = self.session_secret
         if not secret:
             problems.append("SESSION_SECRET is missing")
-        elif any(marker in secret.lower() for marker in PLACEHOLDER_MARKERS):
+        elif secret.lower().startswith(PLACEHOLDERS):
             problems.append("SESSION_SECRET is a placeholder")
         elif len(secret) < MIN_SECRET_LENGTH:
             problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
@@ -106,7 +113,7 @@ class Settings(BaseSettings, StoreSettings):
             problems.append("BASE_URL is not https")
         if problems:
             raise InsecureSettingsError(
-                [f"Refusing to start with APP_ENV=production: {problem}" for problem in problems]
+                [f"APP_ENV=production refuses to start: {problem}" for problem in problems]
             )
 
 

@@ -5,7 +5,7 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,13 +19,19 @@ logger = logging.getLogger(__name__)
 
 class LogtoNotConfiguredError(Exception):
     def __init__(self, missing: list[str]) -> None:
-        names = " and ".join(missing)
-        super().__init__(f"Sign-in is not set up yet: set {names} in .env, as README.md says.")
+        names = ", ".join(missing)
+        super().__init__(f"Sign-in is not set up yet: set {names} in .env (see README.md).")
         self.missing = missing
 
 
-def error_page(request: Request, status_code: int, message: str) -> HTMLResponse:
-    title = f"{status_code} {HTTPStatus(status_code).phrase}"
+class SignInRequiredError(Exception):
+    """The page is for signed-in users only: the visitor is sent to sign in first."""
+
+
+def error_page(
+    request: Request, status_code: int, message: str, title: str | None = None
+) -> HTMLResponse:
+    title = title or f"{status_code} {HTTPStatus(status_code).phrase}"
     context = {"title": title, "message": message, "user": None}
     return templates.TemplateResponse(request, "error.html", context, status_code=status_code)
 
@@ -42,7 +48,11 @@ async def _invalid_request(request: Request, error: Exception) -> HTMLResponse:
 
 
 async def _logto_not_configured(request: Request, error: Exception) -> HTMLResponse:
-    return error_page(request, 503, str(error))
+    return error_page(request, 503, str(error), title="Sign-in is not set up")
+
+
+async def _sign_in_required(request: Request, error: Exception) -> RedirectResponse:
+    return RedirectResponse(request.app.url_path_for("sign_in"), status_code=302)
 
 
 async def _logto_unreachable(request: Request, error: Exception) -> HTMLResponse:
@@ -70,6 +80,7 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(LogtoNotConfiguredError, _logto_not_configured)
+    app.add_exception_handler(SignInRequiredError, _sign_in_required)
     app.add_exception_handler(LogtoUnreachableError, _logto_unreachable)
 
 

@@ -60,8 +60,7 @@ async def end_sessions(store: AppSessionStore, token: LogoutToken) -> int:
     A token is acted on once: its id is remembered until it expires, so that a replay,
     say after the user signed in again, ends nothing.
     """
-    remember_for = max(token.exp - int(time.time()), 0) + LEEWAY
-    if not await store.first_use(f"jti:{token.jti}", ttl=remember_for):
+    if not await store.remember(f"jti:{token.jti}", until=token.exp + LEEWAY):
         return 0
     key = f"sid:{token.sid}" if token.sid else f"sub:{token.sub}"
     session_ids = await store.linked(key)

@@ -11,23 +11,15 @@ from logto import LogtoException
 from starlette.concurrency import run_in_threadpool
 
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
-from .claims import current_claims, display_name
+from .claims import current_claims
 from .deadlines import logto_deadline
-from .dependencies import (
-    LogtoClientDep,
-    SessionDep,
-    SettingsDep,
-    SignedInUserDep,
-    logto_client_for,
-    signed_in_user,
-)
-from .errors import LogtoNotConfiguredError
+from .dependencies import CurrentUser, LogtoClientDep, OptionalUser, SettingsDep, logto_client_for
 from .logout_index import end_sessions, index_session, unindex_session
 from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, oidc_core
 from .security import is_same_origin, is_valid_csrf_token, new_csrf_token, safe_next_path
 from .session_middleware import app_session
 from .session_store import SessionStoreUnavailableError
-from .templating import home_page, templates
+from .templating import templates
 from .tokens import fetch_userinfo
 
 logger = logging.getLogger(__name__)
@@ -35,39 +27,35 @@ logger = logging.getLogger(__name__)
 router = APIRouter()
 
 NEXT_PATH_KEY = "next_path"
-SIGNED_IN_LANDING = "/profile"
+SIGNED_IN_LANDING = "profile"  # the route a sign-in ends on unless it asked for another page
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request) -> HTMLResponse:
-    # Every visit loads this page: it asks for the user itself rather than through
-    # SignedInUserDep, as FastAPI's dependency solving would cost a sixth of the request.
-    user = await signed_in_user(request)
-    if user is None:
-        return HTMLResponse(home_page(None, None))
-    return HTMLResponse(home_page(display_name(user.claims), user.csrf_token))
+async def home(request: Request, user: OptionalUser) -> HTMLResponse:
+    return templates.TemplateResponse(request, "index.html", {"user": user})
 
 
 @router.get("/sign-in")
 async def sign_in(
+    request: Request,
     settings: SettingsDep,
-    session: SessionDep,
     logto: LogtoClientDep,
     next_path: Annotated[str | None, Query(alias="next")] = None,
 ) -> RedirectResponse:
     async with logto_deadline():
         authorization_url = await logto.signIn(redirectUri=f"{settings.base_url}/callback")
+    session = request.session
     if next_path is None:
         session.pop(NEXT_PATH_KEY, None)
     else:
         # Only back to a page of this app: anything else could send the visitor anywhere.
         session[NEXT_PATH_KEY] = safe_next_path(next_path) or "/"
-    return RedirectResponse(authorization_url, status_code=303)
+    return RedirectResponse(authorization_url, status_code=302)
 
 
 @router.get("/callback")
 async def callback(
-    request: Request, settings: SettingsDep, session: SessionDep, logto: LogtoClientDep
+    request: Request, settings: SettingsDep, logto: LogtoClientDep
 ) -> RedirectResponse:
     if error := request.query_params.get("error"):
         # The visitor cancelled at Logto, or Logto refused: nothing to exchange.
@@ -85,23 +73,21 @@ async def callback(
         raise LogtoUnreachableError(f"token exchange failed: {error!r}") from error
 
     # A new session id once signed in: an id someone planted before sign-in is now worthless.
-    stored_session = app_session(request)
+    session, stored_session = request.session, app_session(request)
     new_id = await stored_session.rotate_id()
     new_csrf_token(session)
     if (claims := current_claims(session, logto)) is not None:
         store, lifetime = stored_session.store, settings.session_lifetime
         await index_session(store, session, new_id, claims, lifetime)
-    return RedirectResponse(session.pop(NEXT_PATH_KEY, SIGNED_IN_LANDING), status_code=303)
+    landing = session.pop(NEXT_PATH_KEY, None) or request.app.url_path_for(SIGNED_IN_LANDING)
+    return RedirectResponse(landing, status_code=302)
 
 
-@router.get("/profile", response_class=HTMLResponse, response_model=None)
-async def profile(request: Request, user: SignedInUserDep) -> HTMLResponse | RedirectResponse:
-    if user is None:
-        return RedirectResponse("/sign-in", status_code=303)
+@router.get("/profile", response_class=HTMLResponse)
+async def profile(request: Request, user: CurrentUser) -> HTMLResponse:
     userinfo = await fetch_userinfo(request, user.logto)
     context = {
-        "user": user.claims,
-        "csrf_token": user.csrf_token,
+        "user": user,
         "claims": {name: value for name, value in user.claims.items() if value is not None},
         "userinfo": userinfo and userinfo.model_dump(exclude_none=True),
     }
@@ -110,14 +96,11 @@ async def profile(request: Request, user: SignedInUserDep) -> HTMLResponse | Red
 
 @router.post("/sign-out")
 async def sign_out(
-    request: Request,
-    settings: SettingsDep,
-    session: SessionDep,
-    csrf_token: Annotated[str, Form()] = "",
+    request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     # A form posted from another site (or from a sandboxed page, `Origin: null`) is refused
     # even with a token, as a form without the right token is.
-    origin = request.headers.get("origin")
+    origin, session = request.headers.get("origin"), request.session
     if not is_same_origin(origin, settings.origin) or not is_valid_csrf_token(session, csrf_token):
         raise HTTPException(403, "The sign-out form has expired. Please try again.")
     try:
@@ -143,8 +126,10 @@ async def backchannel_logout(
 
     No CSRF token: Logto posts this, not a browser; the signed logout token is the proof.
     """
-    if missing := settings.missing_logto_settings():
-        raise LogtoNotConfiguredError(missing)
+    if settings.missing_logto_settings():
+        return oauth_error(503, "temporarily_unavailable", "sign-in is not set up")
+    if not logout_token:
+        return oauth_error(400, "invalid_request", "logout_token is missing")
     try:
         async with logto_deadline():
             core = await oidc_core(settings.logto_endpoint)
@@ -154,16 +139,18 @@ async def backchannel_logout(
             )
     except InvalidLogoutTokenError as error:
         logger.warning("Back-channel logout refused: %s", error)
-        return JSONResponse(
-            {"error": "invalid_request", "error_description": f"invalid logout token: {error}"},
-            status_code=400,
-        )
+        return oauth_error(400, "invalid_request", f"invalid logout token: {error}")
     except LogtoUnreachableError as error:
         logger.warning("Back-channel logout postponed, Logto unreachable: %s", error)
-        return JSONResponse({"error": "temporarily_unavailable"}, status_code=502)
+        return oauth_error(502, "temporarily_unavailable", "Logto is unreachable")
     ended = await end_sessions(request.app.state.session_store, token)
     logger.info("Back-channel logout ended %d session(s)", ended)
     return JSONResponse({"ended_sessions": ended})
+
+
+def oauth_error(status_code: int, error: str, description: str) -> JSONResponse:
+    """An error answer as OAuth 2.0 spells them, for Logto's logs."""
+    return JSONResponse({"error": error, "error_description": description}, status_code)
 
 
 @router.get("/healthz")

@@ -1,9 +1,10 @@
 """Server-side sessions that cost the store as little as a request allows.
 
-The cookie holds only a random session id. A request loads its session from the store only
-when it asks for it (`AppSession.load`), so an anonymous page touches no store and sets no
-cookie. As the response starts, the session is saved only when it was changed (as with
-Flask's session, a value changed in place does not count: assign it again); an
+The cookie holds only a random session id. The session is `request.session`, as with
+Starlette's own SessionMiddleware, so that whatever reads it there works; it is read from the
+store only when the cookie names one, so an anonymous page touches no store and sets no
+cookie. As the response starts, the session is saved only when it differs from what the
+store holds (compared as serialized, so a value changed in place counts too); an
 unchanged session only has its expiry pushed back, and only once a tenth of its lifetime
 has passed since the last time (SLIDE_AFTER), so that a signed-in page view usually costs
 one read and no write. An emptied session is deleted and its cookie expired.
@@ -38,40 +39,6 @@ SESSION_ID = re.compile(r"[0-9a-f]{32}")  # what `new_session_id` draws, and not
 IsSignedIn = Callable[[Mapping[str, Any]], bool]  # whether a session is signed in
 
 
-class Session(dict[str, Any]):
-    """A session's content, which notes whether anything was set or removed since loaded."""
-
-    modified = False
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.modified = True
-        super().__setitem__(key, value)
-
-    def __delitem__(self, key: str) -> None:
-        self.modified = True
-        super().__delitem__(key)
-
-    def clear(self) -> None:
-        self.modified = True
-        super().clear()
-
-    def pop(self, key: str, *default: Any) -> Any:
-        self.modified = self.modified or key in self
-        return super().pop(key, *default)
-
-    def popitem(self) -> tuple[str, Any]:
-        self.modified = True
-        return super().popitem()
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        self.modified = self.modified or key not in self
-        return super().setdefault(key, default)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self.modified = True
-        super().update(*args, **kwargs)
-
-
 def new_session_id() -> str:
     return secrets.token_hex(16)
 
@@ -97,7 +64,7 @@ def deserialize(data: bytes) -> dict[str, Any]:
 
 
 class AppSession:
-    """The session of one request: its id, its content once loaded, and what the store holds."""
+    """The session of one request: its id, its content, and what the store holds of it."""
 
     def __init__(
         self,
@@ -110,54 +77,47 @@ class AppSession:
         self.lifetime = lifetime
         self.is_signed_in = is_signed_in
         self.id = session_id  # None until the session is stored, or when the cookie's is unknown
-        self.data: Session | None = None  # None until loaded
+        self.data: dict[str, Any] = {}
         self._stored: bytes | None = None  # what the store holds under `id`, as loaded or saved
         self._expires_in = 0.0  # seconds the stored session had left when loaded
         self._renewed = False  # saved or touched: the cookie starts a new lifetime too
         self.ttl = lifetime  # how long the store keeps it from its last save or touch
 
-    async def load(self) -> Session:
-        if self.data is None:
-            stored, content = None, {}
-            if self.id is not None:
-                try:
-                    stored = await self.store.load(self.id)
-                    content = deserialize(stored.data) if stored is not None else {}
-                except UnreadableSessionError:
-                    logger.warning("A session record that cannot be read counts as none")
-                    stored = None
-            if stored is None:
-                # An id the store does not know (expired, or made up by the client) is never
-                # adopted, or whoever chose it could share the session: a new one is drawn.
-                self.id, self.data = None, Session()
-            else:
-                self.data = Session(content)
-                self._stored, self._expires_in = stored.data, stored.expires_in
+    async def load(self) -> dict[str, Any]:
+        """Read the session that the cookie names, if any; its content is `data`."""
+        stored = None
+        if self.id is not None:
+            try:
+                stored = await self.store.load(self.id)
+                self.data = deserialize(stored.data) if stored is not None else {}
+            except UnreadableSessionError:
+                logger.warning("A session record that cannot be read counts as none")
+                stored = None
+        if stored is None:
+            # An id the store does not know (expired, or made up by the client) is never
+            # adopted, or whoever chose it could share the session: a new one is drawn.
+            self.id = None
+        else:
+            self._stored, self._expires_in = stored.data, stored.expires_in
         return self.data
 
     async def rotate_id(self) -> str:
         """Give the session a new id, under which it is saved, and delete it under the old one."""
         old_id, self.id, self._stored = self.id, new_session_id(), None
-        if self.data is not None:
-            self.data.modified = True  # to be saved under the new id
         if old_id is not None:
             await self.store.delete(old_id)
         return self.id
 
-    async def save(self) -> None:
-        """Save the session now if it changed, rather than as the response starts."""
-        if self.data is not None and self.data:
-            await self._save(serialize(self.data))
-
-    async def _save(self, data: bytes) -> None:
-        if data != self._stored:
-            self.id = self.id or new_session_id()
-            signed_in = self.data is not None and self.is_signed_in(self.data)
-            self.ttl = self.lifetime if signed_in else min(SIGN_IN_TIMEOUT, self.lifetime)
-            await self.store.save(self.id, data, ttl=self.ttl, signed_in=signed_in)
-            self._stored, self._expires_in, self._renewed = data, self.ttl, True
-        if self.data is not None:
-            self.data.modified = False
+    async def save(self) -> bool:
+        """Save the session if it differs from what the store holds; whether it did."""
+        if not self.data or (data := serialize(self.data)) == self._stored:
+            return False
+        self.id = self.id or new_session_id()
+        signed_in = self.is_signed_in(self.data)
+        self.ttl = self.lifetime if signed_in else min(SIGN_IN_TIMEOUT, self.lifetime)
+        await self.store.save(self.id, data, ttl=self.ttl, signed_in=signed_in)
+        self._stored, self._expires_in, self._renewed = data, self.ttl, True
+        return True
 
     async def commit(self) -> bool | None:
         """Bring the store up to date at the end of the request.
@@ -165,17 +125,14 @@ class AppSession:
         True: the cookie must name the session (again, for a new lifetime); False: the cookie
         must go; None: the cookie stays as it is.
         """
-        if self.data is None:
-            return None
         if not self.data:
             if self.id is None:
                 return None
             await self.store.delete(self.id)
             return False
-        if self.data.modified and (data := serialize(self.data)) != self._stored:
-            await self._save(data)
-        elif self.is_signed_in(self.data) and not (
-            self.lifetime * (1 - SLIDE_AFTER) <= self._expires_in <= self.lifetime + 1
+        if not await self.save() and (
+            self.is_signed_in(self.data)
+            and not self.lifetime * (1 - SLIDE_AFTER) <= self._expires_in <= self.lifetime + 1
         ):
             # Past a tenth of its lifetime, or stored for longer than SESSION_LIFETIME now
             # allows (it was lowered since): the session gets a full lifetime from now.
@@ -215,6 +172,7 @@ class SessionMiddleware:
         session_id = cookie if is_session_id(cookie) else None
         session = AppSession(self.store, session_id, self.lifetime, self.is_signed_in)
         scope[SCOPE_KEY] = session
+        scope["session"] = await session.load()
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":

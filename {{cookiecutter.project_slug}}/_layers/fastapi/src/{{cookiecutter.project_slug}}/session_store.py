@@ -84,5 +84,5 @@ class AppSessionStore(ABC):
         """Take the session out of the index under each of `keys`."""
 
     @abstractmethod
-    async def first_use(self, key: str, ttl: int) -> bool:
-        """True the first time `key` is used within `ttl` seconds, False after."""
+    async def remember(self, key: str, until: float) -> bool:
+        """Keep `key` until the Unix time `until`: True, or False when it was already kept."""

@@ -39,7 +39,7 @@ async def one_refresh_at_a_time(request: Request) -> AsyncIterator[None]:
     response starts, so that the next request in line reads them.
     """
     session = app_session(request)
-    assert session.id is not None and session.data is not None, "only a stored session refreshes"
+    assert session.id is not None, "only a stored session refreshes"
     lock = _locks.setdefault(session.id, asyncio.Lock())
     async with lock:
         stored = await session.store.load(session.id)
@@ -62,7 +62,7 @@ def _replace_tokens(session: MutableMapping[str, Any], stored: MutableMapping[st
 
 async def refreshed_claims(request: Request, logto: AppLogtoClient) -> Claims | None:
     """The claims of a new ID token, got with the refresh token; None when that fails."""
-    session = await app_session(request).load()
+    session = request.session
     async with one_refresh_at_a_time(request):
         if (claims := current_claims(session, logto)) is not None:
             return claims  # the request before this one has refreshed
@@ -81,8 +81,10 @@ async def refreshed_claims(request: Request, logto: AppLogtoClient) -> Claims | 
 async def fetch_userinfo(request: Request, logto: AppLogtoClient) -> UserInfoResponse | None:
     """Logto's userinfo, or None when Logto does not give it."""
     try:
-        # The SDK's own check of its cached access token; only an expired one is refreshed,
-        # under the lock (which reads the session from the store again).
+        # Only an expired access token is refreshed, under the lock (which reads the session
+        # from the store again). The SDK has no public call that reads its cached token
+        # without refreshing it: `_getAccessToken` is the one private call the app makes,
+        # and test_tokens.py checks that it still does what is relied on here.
         if logto._getAccessToken("") is None:
             async with one_refresh_at_a_time(request), logto_deadline():
                 await logto.getAccessToken()
