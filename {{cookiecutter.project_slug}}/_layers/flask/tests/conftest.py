@@ -14,10 +14,10 @@ from {{ cookiecutter.project_slug }}.app import create_app
 from {{ cookiecutter.project_slug }}.settings import Settings
 
 from .oidc_provider import OidcProvider
+from .servers import SECRET
 from .store import running_store
 
 BASE_URL = "http://127.0.0.1:8000"
-SECRET = "a-test-secret-that-is-long-enough-for-production"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -30,7 +30,7 @@ from .backchannel_logout import LogoutToken
 from .session_interface import Record, SignIn, StoreSessionInterface
 from .settings import Settings
 
-STORE_KIND = "database"
+STORE_KIND = "SQL database"
 # Errors that mean "the session store is down" (a 503 page, not a 500).
 STORE_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
 # Fail fast when the database is down: a quick 503 beats a page that hangs.
@@ -111,7 +111,7 @@ class DatabaseSessionInterface(StoreSessionInterface):
         if time.monotonic() >= self.next_cleanup:
             self.delete_expired()
 
-    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+    def touch(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
         update = (
             sa.update(sessions_table)
             .where(sessions_table.c.id == store_id)
@@ -151,7 +151,7 @@ class DatabaseSessionInterface(StoreSessionInterface):
         delete = sa.delete(sessions_table).where(sessions_table.c.expires_at <= time.time())
         return self.run(lambda connection: connection.execute(delete).rowcount)
 
-    def is_up(self) -> bool:
+    def ping(self) -> bool:
         try:
             self.run(lambda connection: connection.execute(sa.text("SELECT 1")))
         except STORE_ERRORS:

@@ -7,7 +7,8 @@ from types import TracebackType
 
 from flask import Flask
 
-from .auth import logto_config
+from .auth import display_name, logto_config
+from .csrf import csrf_token
 from .errors import register_error_pages
 from .headers import register_response_headers
 from .routes import blueprint
@@ -32,7 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings.check()
 
     app = App(__name__)
-    app.extensions["settings"] = settings
+    app.config.from_mapping(settings.as_config())
     app.extensions["logto_config"] = logto_config(settings)
     app.config.update(
         SECRET_KEY=settings.session_secret or development_secret(),
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_sessions(app, settings)
     register_error_pages(app)
     register_response_headers(app)
+    app.add_template_global(csrf_token)
+    app.add_template_filter(display_name)
     app.register_blueprint(blueprint)
     return app
 

@@ -1,10 +1,12 @@
-"""Is this deployment ready to sign people in? `uv run python -m {{ cookiecutter.project_slug }}.check`
+"""Is this deployment ready to sign people in? `flask --app {{ cookiecutter.project_slug }}.app check`
 
-One line per check; the exit code is 1 when any of them failed, so that a deploy script can
-stop on it.
+(or `python -m {{ cookiecutter.project_slug }}.check`). One line per check; the exit code is 1
+when any of them failed, so that a deploy script can stop on it.
 """
 
 import sys
+
+import click
 
 from .app import create_app
 from .environment import SettingsError
@@ -13,7 +15,15 @@ from .sessions import STORE_KIND
 from .settings import Settings
 
 
-def main() -> int:
+# A plugin command (pyproject.toml's `flask.commands`): it runs without the app, whose
+# factory would refuse the very settings this command is there to report.
+@click.command("check")
+def check() -> None:
+    """Check the settings, Logto and the session store."""
+    sys.exit(run_checks())
+
+
+def run_checks() -> int:
     try:
         settings = Settings.from_env()
         settings.check()
@@ -25,11 +35,11 @@ def main() -> int:
         settings.logto_app_secret,
         settings.base_url,
     )
-    store_is_up = create_app(settings).session_interface.is_up()  # type: ignore[attr-defined]
+    store_is_up = create_app(settings).session_interface.ping()  # type: ignore[attr-defined]
     state = "reachable" if store_is_up else "unreachable"
     checks.append(Check("session store", store_is_up, f"{STORE_KIND}: {state}"))
     return report(checks)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    check()

@@ -129,7 +129,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
         """Create or replace the session stored under `store_id`, indexed by `sign_in`."""
 
     @abstractmethod
-    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+    def touch(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
         """Move the expiry of a session (and of its index), leaving its data alone."""
 
     @abstractmethod
@@ -146,7 +146,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
         """Store `key` until `until`; False if it is already there."""
 
     @abstractmethod
-    def is_up(self) -> bool:
+    def ping(self) -> bool:
         """Whether the store answers."""
 
     # Flask's session interface
@@ -236,7 +236,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
             session.stored_sign_in = sign_in
         elif session.stored_sign_in is not None and self.due_for_extension(session, now):
             session.expires_at = now + self.lifetime
-            self.extend(self._get_store_id(session.sid), session.expires_at, session.stored_sign_in)
+            self.touch(self._get_store_id(session.sid), session.expires_at, session.stored_sign_in)
         else:
             return  # unchanged, and its expiry was pushed back not long ago
         self.store_answered()
