@@ -5,24 +5,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
 from {{ cookiecutter.project_slug }}.sessions import index_table, sessions_table
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import make_app, session_id, sign_in
+from .conftest import make_app, session_id, sign_in, store_a_session
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
 TABLES = ("sessions", "session_index", "used_keys")
-
-
-def store_a_session(client: FlaskClient) -> str:
-    with client.session_transaction() as session:
-        session["visited"] = True
-    sid = session_id(client)
-    assert sid is not None
-    return sid
 
 
 def engine_of(app: Flask) -> sa.Engine:

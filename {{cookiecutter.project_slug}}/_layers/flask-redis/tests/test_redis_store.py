@@ -3,19 +3,10 @@
 import time
 
 import redis
-from flask.testing import FlaskClient
 
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import make_app, session_id
-
-
-def store_a_session(client: FlaskClient) -> str:
-    with client.session_transaction() as session:
-        session["visited"] = True
-    sid = session_id(client)
-    assert sid is not None
-    return sid
+from .conftest import make_app, store_a_session
 
 
 def test_session_key_has_the_prefix_and_the_lifetime(settings: Settings) -> None:

@@ -95,6 +95,15 @@ def csrf_token_of(page: TestResponse) -> str:
     return match.group(1)
 
 
+def store_a_session(client: FlaskClient) -> str:
+    """Store a session of `client`'s (not signed in); its id."""
+    with client.session_transaction() as session:
+        session["visited"] = True
+    sid = session_id(client)
+    assert sid is not None
+    return sid
+
+
 def session_id(client: FlaskClient) -> str | None:
     cookie = client.get_cookie("session", domain="127.0.0.1")
     return None if cookie is None else cookie.value
