@@ -66,13 +66,9 @@ used_keys_table = sa.Table(
 
 
 def index_keys(sign_in: SignIn | None) -> list[str]:
-    """The `session_index` keys of a session signed in as `sign_in`."""
-    if sign_in is None:
-        return []
-    keys = [] if sign_in.subject is None else [f"sub:{sign_in.subject}"]
-    if sign_in.provider_session is not None:
-        keys.append(f"sid:{sign_in.provider_session}")
-    return keys
+    """The `session_index` keys of a session signed in as `sign_in`: sub:<sub>, sid:<sid>."""
+    names = {} if sign_in is None else {"sub": sign_in.subject, "sid": sign_in.provider_session}
+    return [f"{name}:{value}" for name, value in names.items() if value is not None]
 
 
 class DatabaseSessionInterface(StoreSessionInterface):
@@ -127,13 +123,13 @@ class DatabaseSessionInterface(StoreSessionInterface):
             .values(id=store_id, **values)
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
-        index_rows = [
+        rows = [
             {"key": key, "session_id": store_id, "expires_at": expires_at}
             for key in index_keys(sign_in)
         ]
-        index_upsert = (
+        index = (
             self.insert(index_table)
-            .values(index_rows)
+            .values(rows)
             .on_conflict_do_update(
                 index_elements=["key", "session_id"], set_={"expires_at": expires_at}
             )
@@ -141,8 +137,8 @@ class DatabaseSessionInterface(StoreSessionInterface):
 
         def store(connection: Connection) -> None:
             connection.execute(upsert)
-            if index_rows:
-                connection.execute(index_upsert)
+            if rows:
+                connection.execute(index)
 
         self.run(store)
         if time.monotonic() >= self.next_cleanup:

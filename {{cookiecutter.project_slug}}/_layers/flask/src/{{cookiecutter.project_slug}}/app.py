@@ -6,8 +6,9 @@ from datetime import timedelta
 from types import TracebackType
 
 from flask import Flask
+from logto import LogtoConfig
 
-from .auth import display_name, logto_config
+from .auth import display_name
 from .csrf import csrf_token
 from .errors import register_error_pages
 from .headers import register_response_headers
@@ -34,7 +35,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app = App(__name__)
     app.config.from_mapping(settings.as_config())
-    app.extensions["logto_config"] = logto_config(settings)
+    app.extensions["logto_config"] = LogtoConfig(
+        endpoint=settings.logto_endpoint,
+        appId=settings.logto_app_id,
+        appSecret=settings.logto_app_secret,
+    )
     app.config.update(
         SECRET_KEY=settings.session_secret or development_secret(),
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime),

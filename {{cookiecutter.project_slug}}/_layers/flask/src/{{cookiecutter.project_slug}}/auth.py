@@ -18,14 +18,13 @@ from typing import Any, ParamSpec, TypeVar
 from weakref import WeakValueDictionary
 
 from flask import current_app, g, redirect, request, session, url_for
-from logto import LogtoConfig, LogtoException
+from logto import LogtoException
 from werkzeug.wrappers import Response
 
 from .errors import LogtoNotConfiguredError
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
 from .session_interface import SIGN_IN_KEY
 from .session_storage import SessionStorage
-from .settings import Settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -73,17 +72,9 @@ def login_required(view: Callable[P, T]) -> Callable[P, T | Response]:
     return signed_in_view
 
 
-def logto_config(settings: Settings) -> LogtoConfig:
-    """The app's Logto configuration; `create_app` makes it once, not once per request."""
-    return LogtoConfig(
-        endpoint=settings.logto_endpoint,
-        appId=settings.logto_app_id,
-        appSecret=settings.logto_app_secret,
-    )
-
-
 def logto_client() -> AppLogtoClient:
-    """A Logto client for this request; the SDK keeps its state in the request's session."""
+    """A Logto client for this request; the SDK keeps its state in the request's session.
+    Its configuration (`create_app` makes it) is the app's, made once."""
     return AppLogtoClient(current_app.extensions["logto_config"], storage=SessionStorage(session))
 
 

@@ -1,7 +1,9 @@
 """Is this deployment ready to sign people in? `flask --app {{ cookiecutter.project_slug }}.app check`
+(or `python -m {{ cookiecutter.project_slug }}.check`).
 
-(or `python -m {{ cookiecutter.project_slug }}.check`). One line per check; the exit code is 1
-when any of them failed, so that a deploy script can stop on it.
+One line per check; the exit code is 1 when any of them failed, so that a deploy script can
+stop on it. A plugin command (pyproject.toml's `flask.commands`): it runs without the app,
+whose factory would refuse the very settings this command is there to report.
 """
 
 import sys
@@ -15,20 +17,14 @@ from .sessions import STORE_KIND
 from .settings import Settings
 
 
-# A plugin command (pyproject.toml's `flask.commands`): it runs without the app, whose
-# factory would refuse the very settings this command is there to report.
 @click.command("check")
 def check() -> None:
     """Check the settings, Logto and the session store."""
-    sys.exit(run_checks())
-
-
-def run_checks() -> int:
     try:
         settings = Settings.from_env()
         settings.check()
     except SettingsError as error:
-        return report([Check("settings", False, problem) for problem in error.problems])
+        sys.exit(report([Check("settings", False, problem) for problem in error.problems]))
     checks = logto_checks(
         settings.logto_endpoint,
         settings.logto_app_id,
@@ -38,7 +34,7 @@ def run_checks() -> int:
     store_is_up = create_app(settings).session_interface.ping()  # type: ignore[attr-defined]
     state = "reachable" if store_is_up else "unreachable"
     checks.append(Check("session store", store_is_up, f"{STORE_KIND}: {state}"))
-    return report(checks)
+    sys.exit(report(checks))
 
 
 if __name__ == "__main__":

@@ -133,16 +133,12 @@ def backchannel_logout() -> tuple[Response, int]:
         return logout_error("invalid_request", f"invalid logout token: {error}")
     ended = current_app.session_interface.end_sessions(logout)  # type: ignore[attr-defined]
     current_app.logger.info("Back-channel logout ended %d session(s)", ended)
-    return logout_answer(jsonify(ended_sessions=ended), 200)
+    return jsonify(ended_sessions=ended), 200
 
 
 def logout_error(error: str, description: str, status: int = 400) -> tuple[Response, int]:
-    return logout_answer(jsonify(error=error, error_description=description), status)
-
-
-def logout_answer(response: Response, status: int) -> tuple[Response, int]:
-    response.headers["Cache-Control"] = "no-store"  # as Back-Channel Logout 1.0 asks
-    return response, status
+    # Cache-Control: no-store, as Back-Channel Logout 1.0 asks, comes from headers.py.
+    return jsonify(error=error, error_description=description), status
 
 
 @blueprint.get("/healthz")

@@ -20,15 +20,7 @@ MIN_SECRET_LENGTH = 32
 # A secret of one character repeated, or of a few, is as guessable as a short one.
 MIN_SECRET_CHARACTERS = 10
 # How values begin that mean "the example was copied and no real secret was ever set".
-PLACEHOLDER_PREFIXES = (
-    "change-me",
-    "changeme",
-    "replace-me",
-    "your-",
-    "secret",
-    "placeholder",
-    "xxx",
-)
+PLACEHOLDERS = ("change-me", "changeme", "replace-me", "your-", "secret", "placeholder", "xxx")
 
 
 @dataclass(frozen=True)
@@ -95,7 +87,7 @@ class Settings(StoreSettings):
         secret = self.session_secret
         if not secret:
             problems.append("SESSION_SECRET is missing")
-        elif secret.lower().startswith(PLACEHOLDER_PREFIXES):
+        elif secret.lower().startswith(PLACEHOLDERS):
             problems.append("SESSION_SECRET is a placeholder")
         elif len(secret) < MIN_SECRET_LENGTH:
             problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
