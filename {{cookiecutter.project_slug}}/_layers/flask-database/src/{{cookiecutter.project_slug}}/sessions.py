@@ -173,19 +173,13 @@ class DatabaseSessionInterface(StoreSessionInterface):
         return [(store_id, SignIn(logout.sub, logout.sid)) for store_id in store_ids]
 
     def remember(self, key: str, until: float) -> bool:
-        now = time.time()
-        # Inserted, or in the place of a key whose time is up: not there before.
-        claim = (
+        insert = (
             self.insert(used_keys_table)
             .values(key=key, expires_at=until)
-            .on_conflict_do_update(
-                index_elements=["key"],
-                set_={"expires_at": until},
-                where=used_keys_table.c.expires_at <= now,
-            )
-            .returning(used_keys_table.c.key)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(used_keys_table.c.key)  # a row only when inserted
         )
-        return self.run(lambda connection: connection.execute(claim).first()) is not None
+        return self.run(lambda connection: connection.execute(insert).first()) is not None
 
     def delete_expired(self) -> int:
         """Delete the rows past their expiry (of every app sharing the tables); how many

@@ -14,6 +14,10 @@ state between `/sign-in` and `/callback`) expires SIGN_IN_TIMEOUT after it was w
 A session id is `secrets.token_urlsafe(SESSION_ID_BYTES)`, as Flask-Session makes it. A
 cookie that is not such an id is no cookie: the store is not asked. The store's other keys
 (the index, logout token ids) have a colon after the prefix, which no id has.
+
+The stores are not Flask-Session's own interfaces: to slide a session's expiry those
+rewrite it on every request (SESSION_REFRESH_EACH_REQUEST), or else never slide it, and
+they keep no index for back-channel logout. Their base classes are used as they are.
 """
 
 import re
