@@ -171,6 +171,9 @@ def store_traffic(app: Flask) -> Iterator[Traffic]:
 
 
 def is_expiry_update(write: str) -> bool:
-    """An UPDATE of the expiry column alone."""
-    expiry_only = r"UPDATE sessions SET expires_at=\S+ WHERE sessions\.id = \S+"
+    """An UPDATE of the expiry column alone, of the session or of its index rows."""
+    expiry_only = (
+        r"UPDATE (sessions|session_index) SET expires_at=\S+"
+        r" WHERE (sessions\.id|session_index\.session_id) = \S+"
+    )
     return re.fullmatch(expiry_only, write) is not None

@@ -5,21 +5,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
-from flask.testing import FlaskClient
 
-from {{ cookiecutter.project_slug }}.sessions import sessions_table
+from {{ cookiecutter.project_slug }}.sessions import index_table, sessions_table
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import make_app, session_id
+from .conftest import make_app, session_id, sign_in, store_a_session
+from .oidc_provider import OidcProvider
 from .store import stored_session_ids
 
-
-def store_a_session(client: FlaskClient) -> str:
-    with client.session_transaction() as session:
-        session["visited"] = True
-    sid = session_id(client)
-    assert sid is not None
-    return sid
+TABLES = ("sessions", "session_index", "used_keys")
 
 
 def engine_of(app: Flask) -> sa.Engine:
@@ -48,8 +42,43 @@ def test_session_row_has_the_prefixed_id_and_an_indexed_expiry(app: Flask, setti
         indexes = sa.inspect(connection).get_indexes(sessions_table.name)
     assert expires_at is not None
     assert 0 < expires_at - time.time() <= settings.session_lifetime
-    indexed = sorted(column for index in indexes for column in index["column_names"])
-    assert indexed == ["expires_at", "provider_session", "subject"]
+    assert [index["column_names"] for index in indexes] == [["expires_at"]]
+
+
+def columns_of(connection: sa.Connection, table: str) -> dict[str, tuple[str, bool]]:
+    """Each column of `table`: its SQL type's class name, and whether it is in the key."""
+    inspector = sa.inspect(connection)
+    key = set(inspector.get_pk_constraint(table)["constrained_columns"])
+    return {
+        column["name"]: (type(column["type"]).__name__.upper(), column["name"] in key)
+        for column in inspector.get_columns(table)
+    }
+
+
+def test_the_tables_are_those_every_framework_uses(
+    app: Flask, provider: OidcProvider, settings: Settings
+) -> None:
+    client = app.test_client()
+    sign_in(client, provider, sub="alice")
+    with engine_of(app).connect() as connection:
+        tables = {table: columns_of(connection, table) for table in TABLES}
+        index_rows = connection.execute(sa.select(index_table)).all()
+    float_type = tables["sessions"]["expires_at"][0]  # FLOAT, or REAL in PostgreSQL
+    assert tables == {
+        "sessions": {
+            "id": ("VARCHAR", True),
+            "data": (tables["sessions"]["data"][0], False),
+            "expires_at": (float_type, False),
+        },
+        "session_index": {
+            "key": ("VARCHAR", True),
+            "session_id": ("VARCHAR", True),
+            "expires_at": (float_type, False),
+        },
+        "used_keys": {"key": ("VARCHAR", True), "expires_at": (float_type, False)},
+    }
+    store_id = f"{settings.session_key_prefix}{session_id(client)}"
+    assert ("sub:alice", store_id) in {(row.key, row.session_id) for row in index_rows}
 
 
 def test_expired_session_reads_as_missing(app: Flask) -> None:

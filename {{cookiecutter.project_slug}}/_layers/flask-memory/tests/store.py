@@ -42,7 +42,7 @@ def store_raw(app: Flask, sid: str, data: bytes) -> None:
 
 
 READS = {"load", "signed_in_sessions"}
-WRITES = {"save", "extend", "delete", "remember"}
+WRITES = {"save", "touch", "delete", "remember"}
 
 
 @contextmanager
@@ -68,4 +68,4 @@ def store_traffic(app: Flask) -> Iterator[Traffic]:
 
 
 def is_expiry_update(write: str) -> bool:
-    return write == "extend"
+    return write == "touch"

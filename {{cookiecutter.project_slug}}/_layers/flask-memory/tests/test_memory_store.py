@@ -2,21 +2,11 @@
 
 import time
 
-from flask.testing import FlaskClient
-
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import make_app, session_id, sign_in
+from .conftest import make_app, session_id, sign_in, store_a_session
 from .oidc_provider import OidcProvider
 from .store import stored_session_ids
-
-
-def store_a_session(client: FlaskClient) -> str:
-    with client.session_transaction() as session:
-        session["visited"] = True
-    sid = session_id(client)
-    assert sid is not None
-    return sid
 
 
 def test_sessions_expire_after_session_lifetime(settings: Settings) -> None:

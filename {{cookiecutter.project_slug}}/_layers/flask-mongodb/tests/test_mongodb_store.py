@@ -4,19 +4,10 @@ import time
 from datetime import UTC, datetime
 
 from flask import Flask
-from flask.testing import FlaskClient
 
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import make_app, session_id
-
-
-def store_a_session(client: FlaskClient) -> str:
-    with client.session_transaction() as session:
-        session["visited"] = True
-    sid = session_id(client)
-    assert sid is not None
-    return sid
+from .conftest import make_app, store_a_session
 
 
 def sessions_collection(app: Flask):

@@ -14,10 +14,10 @@ from {{ cookiecutter.project_slug }}.app import create_app
 from {{ cookiecutter.project_slug }}.settings import Settings
 
 from .oidc_provider import OidcProvider
+from .servers import SECRET
 from .store import running_store
 
 BASE_URL = "http://127.0.0.1:8000"
-SECRET = "a-test-secret-that-is-long-enough-for-production"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -93,6 +93,15 @@ def csrf_token_of(page: TestResponse) -> str:
     match = CSRF_FIELD.search(page.text)
     assert match, page.text
     return match.group(1)
+
+
+def store_a_session(client: FlaskClient) -> str:
+    """Store a session of `client`'s (not signed in); its id."""
+    with client.session_transaction() as session:
+        session["visited"] = True
+    sid = session_id(client)
+    assert sid is not None
+    return sid
 
 
 def session_id(client: FlaskClient) -> str | None:

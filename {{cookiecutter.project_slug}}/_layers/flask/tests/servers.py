@@ -1,4 +1,5 @@
-"""Real server processes for the tests: the app under gunicorn, and ports to put them on."""
+"""Real processes for the tests: the app under gunicorn, its self-check command, store
+servers of a test's own, and ports to put them on."""
 
 import os
 import socket
@@ -13,11 +14,15 @@ import httpx
 
 PROJECT = Path(__file__).resolve().parent.parent
 APP = "{{ cookiecutter.project_slug }}.app:create_app()"  # for gunicorn
+CHECK = [sys.executable, "-m", "flask", "--app", "{{ cookiecutter.project_slug }}.app", "check"]
 STARTUP_SECONDS = 30
+# A secret fit for production (the tests' SESSION_SECRET).
+SECRET = "a-test-secret-that-is-long-enough-for-production"
 
 
 def free_port() -> int:
-    """A port of 127.0.0.1 that nothing listened on a moment ago."""
+    """A port of 127.0.0.1 that nothing listened on a moment ago (nor does now, unless a
+    test starts something there: a closed port to fail to connect to)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -74,3 +79,26 @@ class StoreProcess:
             self.process.terminate()
             self.process.wait(timeout=15)
             self.process = None
+
+
+def run_check(
+    environment: dict[str, str], command: list[str] = CHECK
+) -> subprocess.CompletedProcess[str]:
+    """The self-check command, run as a user runs it, in development with `environment`."""
+    env = os.environ | {"APP_ENV": "development", "SESSION_SECRET": SECRET} | environment
+    return subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def environment_of(settings: dict[str, object]) -> dict[str, str]:
+    """`Settings` field values as the environment variables that set them."""
+    return {name.upper(): str(value) for name, value in settings.items()}
+
+
+def logto_environment(endpoint: str) -> dict[str, str]:
+    """The Logto settings of a deployment at 127.0.0.1:8000 signing in at `endpoint`."""
+    return {
+        "BASE_URL": "http://127.0.0.1:8000",
+        "LOGTO_ENDPOINT": endpoint,
+        "LOGTO_APP_ID": "test-app",
+        "LOGTO_APP_SECRET": "test-app-secret",
+    }

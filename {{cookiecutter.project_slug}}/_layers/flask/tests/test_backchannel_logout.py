@@ -15,8 +15,9 @@ from {{ cookiecutter.project_slug }}.auth import CLAIMS_KEY
 from {{ cookiecutter.project_slug }}.backchannel_logout import LOGOUT_EVENT, LogoutToken
 from {{ cookiecutter.project_slug }}.settings import Settings
 
-from .conftest import csrf_token_of, session_id, sign_in
+from .conftest import csrf_token_of, make_app, session_id, sign_in
 from .oidc_provider import OidcProvider
+from .servers import free_port
 from .store import stored_session_ids
 
 
@@ -70,6 +71,7 @@ def test_a_logout_token_ends_every_session_of_its_user(
     response = deliver(laptop, provider.logout_token(settings.logto_app_id, sub="alice"))
     assert response.status_code == 200, response.text
     assert response.headers["Cache-Control"] == "no-store"
+    assert response.json == {"ended_sessions": 2}
 
     assert not is_signed_in(laptop)
     assert not is_signed_in(phone)
@@ -97,7 +99,9 @@ def test_a_logout_token_for_another_user_ends_nothing(
 ) -> None:
     sign_in(client, provider, sub="alice")
     token = provider.logout_token(settings.logto_app_id, sub="carol")
-    assert deliver(client, token).status_code == 200
+    response = deliver(client, token)
+    assert response.status_code == 200
+    assert response.json == {"ended_sessions": 0}
     assert is_signed_in(client)
 
 
@@ -165,7 +169,49 @@ def test_a_missing_or_unsigned_token_is_refused(
     assert is_signed_in(client)
 
 
+def test_a_token_that_does_not_validate_is_named(client: FlaskClient) -> None:
+    response = deliver(client, "not-a-jwt")
+    assert response.status_code == 400
+    assert response.json is not None
+    assert response.json["error_description"].startswith("invalid logout token: ")
+
+
+@pytest.mark.parametrize("form", [{}, {"logout_token": ""}])
+def test_a_missing_token_is_named(client: FlaskClient, form: dict[str, str]) -> None:
+    response = client.post("/backchannel-logout", data=form)
+    assert response.status_code == 400
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.json == {
+        "error": "invalid_request",
+        "error_description": "logout_token is missing",
+    }
+
+
+def test_logto_unreachable_is_a_502(settings: Settings, provider: OidcProvider) -> None:
+    app = make_app(settings, logto_endpoint=f"http://127.0.0.1:{free_port()}")
+    token = provider.logout_token(settings.logto_app_id, sub="alice")
+    response = app.test_client().post("/backchannel-logout", data={"logout_token": token})
+    assert response.status_code == 502
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.json == {
+        "error": "temporarily_unavailable",
+        "error_description": "Logto is unreachable",
+    }
+
+
+def test_sign_in_not_set_up_is_a_503(settings: Settings) -> None:
+    app = make_app(settings, logto_app_secret="")
+    response = app.test_client().post("/backchannel-logout", data={"logout_token": "x"})
+    assert response.status_code == 503
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.json == {
+        "error": "temporarily_unavailable",
+        "error_description": "sign-in is not set up",
+    }
+
+
 def assert_refused(response) -> None:
     assert response.status_code == 400, response.text
+    assert response.headers["Cache-Control"] == "no-store"
     assert response.json is not None
     assert response.json["error"] == "invalid_request"

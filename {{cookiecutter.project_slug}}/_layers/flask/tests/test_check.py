@@ -1,42 +1,17 @@
-"""The self-check command, run as a user runs it."""
+"""The self-check command, `flask --app <package>.app check`, run as a user runs it."""
 
-import os
-import socket
-import subprocess
 import sys
 
-from .conftest import SECRET
 from .oidc_provider import OidcProvider
-
-COMMAND = [sys.executable, "-m", "{{ cookiecutter.project_slug }}.check"]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def check(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"APP_ENV": "development", "SESSION_SECRET": SECRET} | environment
-    return subprocess.run(COMMAND, env=env, capture_output=True, text=True, timeout=60)
+from .servers import environment_of, free_port, logto_environment, run_check
 
 
 def logto(provider: OidcProvider) -> dict[str, str]:
-    return {
-        "BASE_URL": "http://127.0.0.1:8000",
-        "LOGTO_ENDPOINT": provider.endpoint,
-        "LOGTO_APP_ID": "test-app",
-        "LOGTO_APP_SECRET": "test-app-secret",
-    }
-
-
-def store_env(store_settings: dict[str, object]) -> dict[str, str]:
-    return {name.upper(): str(value) for name, value in store_settings.items()}
+    return logto_environment(provider.endpoint)
 
 
 def test_a_ready_deployment_passes(provider: OidcProvider, store_settings) -> None:
-    result = check(logto(provider) | store_env(store_settings))
+    result = run_check(logto(provider) | environment_of(store_settings))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok    Logto discovery" in result.stdout
     assert "http://127.0.0.1:8000/callback" in result.stdout
@@ -44,22 +19,31 @@ def test_a_ready_deployment_passes(provider: OidcProvider, store_settings) -> No
     assert "Traceback" not in result.stderr
 
 
+def test_python_m_runs_the_same_check(provider: OidcProvider, store_settings) -> None:
+    alias = [sys.executable, "-m", "{{ cookiecutter.project_slug }}.check"]
+    result = run_check(logto(provider) | environment_of(store_settings), alias)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok    session store" in result.stdout
+
+
 def test_unreachable_logto_fails(provider: OidcProvider, store_settings) -> None:
-    endpoint = f"http://127.0.0.1:{closed_port()}"
-    result = check(logto(provider) | store_env(store_settings) | {"LOGTO_ENDPOINT": endpoint})
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    result = run_check(
+        logto(provider) | environment_of(store_settings) | {"LOGTO_ENDPOINT": endpoint}
+    )
     assert result.returncode == 1
     assert "FAIL  Logto discovery" in result.stdout
     assert "Traceback" not in result.stderr
 
 
 def test_a_missing_setting_is_named(provider: OidcProvider, store_settings) -> None:
-    result = check(logto(provider) | store_env(store_settings) | {"LOGTO_APP_SECRET": ""})
+    result = run_check(logto(provider) | environment_of(store_settings) | {"LOGTO_APP_SECRET": ""})
     assert result.returncode == 1
     assert "LOGTO_APP_SECRET" in result.stdout
 
 
 def test_production_problems_are_named(provider: OidcProvider, store_settings) -> None:
-    result = check(logto(provider) | store_env(store_settings) | {"APP_ENV": "production"})
+    result = run_check(logto(provider) | environment_of(store_settings) | {"APP_ENV": "production"})
     assert result.returncode == 1
-    assert "FAIL  settings" in result.stdout and "BASE_URL" in result.stdout
+    assert "FAIL  settings" in result.stdout and "BASE_URL is not https" in result.stdout
     assert "Traceback" not in result.stderr

@@ -3,10 +3,13 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, template_rendered
+import pytest
+from flask import Flask, g, template_rendered
 from flask.testing import FlaskClient
 from jinja2 import Template
 
+from {{ cookiecutter.project_slug }}.auth import login_required
+from {{ cookiecutter.project_slug }}.sessions import STORE_KIND
 from {{ cookiecutter.project_slug }}.settings import Settings
 
 from .conftest import csrf_token_of, make_app, sign_in
@@ -35,54 +38,54 @@ def rendered_templates(app: Flask) -> Iterator[list[str]]:
         yield names
 
 
-def test_the_anonymous_home_page_is_rendered_once(app: Flask, client: FlaskClient) -> None:
+def test_the_home_page_is_rendered_for_each_request(app: Flask, client: FlaskClient) -> None:
+    # Nothing of one visitor's page may be kept for another's (flashed messages, say).
     with rendered_templates(app) as rendered:
-        first, second = client.get("/"), app.test_client().get("/")
-    assert rendered == ["index.html"]
-    assert first.text == second.text
+        client.get("/")
+        second = app.test_client().get("/")
+    assert rendered == ["index.html", "index.html"]
     assert "You are not signed in." in second.text
     assert second.headers["Vary"] == "Cookie"  # the page differs for a signed-in visitor
 
 
-def test_the_anonymous_page_shows_template_edits_while_templates_reload(
-    settings: Settings,
-) -> None:
+def test_templates_reload_in_debug_mode(settings: Settings) -> None:
     app = make_app(settings)
-    app.config["TEMPLATES_AUTO_RELOAD"] = True  # as in debug mode
-    with rendered_templates(app) as rendered:
-        client = app.test_client()
-        client.get("/")
-        client.get("/")
-    assert rendered == ["index.html", "index.html"]
+    app.debug = True
+    assert app.jinja_env.auto_reload
 
 
-def test_a_signed_in_visitor_never_gets_the_anonymous_page(
-    app: Flask, client: FlaskClient, provider: OidcProvider
-) -> None:
-    assert "You are not signed in." in client.get("/").text  # the anonymous page is kept
-    sign_in(client, provider, sub="alice", name="Alice")
-    with rendered_templates(app) as rendered:
-        home = client.get("/")
-    assert rendered == ["index.html"]
-    assert "signed in as <strong>Alice</strong>" in home.text
-    assert "Sign out" in home.text
-    assert "You are not signed in." in app.test_client().get("/").text
-
-
-def test_each_session_has_its_own_home_page_rendered_once(
-    app: Flask, provider: OidcProvider
-) -> None:
+def test_a_signed_in_visitor_gets_a_page_of_their_own(app: Flask, provider: OidcProvider) -> None:
     alice, bob = app.test_client(), app.test_client()
     sign_in(alice, provider, sub="alice", name="Alice")
     sign_in(bob, provider, sub="bob", name="Bob")
-    with rendered_templates(app) as rendered:
-        alice_pages = [alice.get("/").text for _ in range(3)]
-        bob_page = bob.get("/").text
-    assert rendered == ["index.html", "index.html"]  # once per session
-    assert alice_pages == [alice_pages[0]] * 3
-    assert "<strong>Alice</strong>" in alice_pages[0]
+    alice_page, bob_page = alice.get("/").text, bob.get("/").text
+    assert "signed in as <strong>Alice</strong>" in alice_page
     assert "<strong>Bob</strong>" in bob_page
+    assert 'action="/sign-out"' in alice_page
     assert csrf_token_of(alice.get("/")) != csrf_token_of(bob.get("/"))
+    assert "You are not signed in." in app.test_client().get("/").text
+
+
+def test_a_view_for_signed_in_users_only(settings: Settings, provider: OidcProvider) -> None:
+    app = make_app(settings)
+
+    @app.get("/settings")
+    @login_required
+    def account_settings() -> str:
+        return f"settings of {g.user['sub']}"
+
+    client = app.test_client()
+    anonymous = client.get("/settings")
+    assert anonymous.status_code == 302
+    assert anonymous.location == "/sign-in?next=/settings"
+    sign_in(client, provider, sub="alice")
+    assert client.get("/settings").text == "settings of alice"
+
+
+def test_an_anonymous_profile_visit_is_sent_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/profile")
+    assert response.status_code == 302
+    assert response.location == "/sign-in?next=/profile"
 
 
 def test_health_reports_the_store(client: FlaskClient) -> None:
@@ -90,15 +93,22 @@ def test_health_reports_the_store(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.json is not None
     assert response.json["status"] == "ok"
-    assert response.json["session_store"].endswith(": ok")
+    assert response.json["session_store"] == f"{STORE_KIND}: ok"
+    assert STORE_KIND in {"memory", "Redis", "MongoDB", "SQL database"}
 
 
-def test_sign_in_without_logto_settings_names_what_is_missing(settings: Settings) -> None:
+@pytest.mark.parametrize("path", ["/sign-in", "/callback", "/profile"])
+def test_sign_in_without_logto_settings_names_what_is_missing(
+    settings: Settings, path: str
+) -> None:
     client = make_app(settings, logto_app_id="", logto_app_secret="").test_client()
-    response = client.get("/sign-in")
+    response = client.get(path)
     assert response.status_code == 503
-    assert "LOGTO_APP_ID, LOGTO_APP_SECRET" in response.text
-    assert "LOGTO_ENDPOINT" not in response.text
+    assert "<title>Sign-in is not set up</title>" in response.text
+    assert (
+        "Sign-in is not set up yet: set LOGTO_APP_ID, LOGTO_APP_SECRET in .env (see README.md)."
+        in response.text
+    )
     assert client.get("/").status_code == 200
 
 

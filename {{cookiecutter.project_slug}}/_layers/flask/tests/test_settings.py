@@ -55,12 +55,15 @@ def test_safe_production_settings_start() -> None:
         ({"SESSION_SECRET": ""}, "SESSION_SECRET is missing"),
         ({"SESSION_SECRET": " " * 48}, "SESSION_SECRET is missing"),
         ({"SESSION_SECRET": "change-me"}, "SESSION_SECRET is a placeholder"),
+        ({"SESSION_SECRET": f"Replace-Me-{SECRET}"}, "SESSION_SECRET is a placeholder"),
+        ({"SESSION_SECRET": f"your-{SECRET}"}, "SESSION_SECRET is a placeholder"),
+        ({"SESSION_SECRET": f"xxx{SECRET}"}, "SESSION_SECRET is a placeholder"),
         ({"SESSION_SECRET": "too-short-a-secret"}, "SESSION_SECRET is shorter than 32"),
         ({"SESSION_SECRET": f"  {SECRET[:30]}  "}, "SESSION_SECRET is shorter than 32"),
         ({"SESSION_SECRET": "a" * 64}, "SESSION_SECRET has fewer than 10 distinct characters"),
         ({"SESSION_SECRET": "abcdefghi" * 8}, "SESSION_SECRET has fewer than 10 distinct"),
         ({"LOGTO_APP_SECRET": ""}, "LOGTO_APP_SECRET is missing"),
-        ({"BASE_URL": "http://app.example"}, "BASE_URL is not an https:// URL"),
+        ({"BASE_URL": "http://app.example"}, "BASE_URL is not https"),
     ],
 )
 def test_unsafe_production_settings_refuse_to_start(changes: dict[str, str], named: str) -> None:
@@ -70,12 +73,12 @@ def test_unsafe_production_settings_refuse_to_start(changes: dict[str, str], nam
 
 
 def test_every_production_problem_has_a_line_of_its_own() -> None:
-    unsafe = {**SAFE_PRODUCTION, "SESSION_SECRET": "x" * 40, "BASE_URL": "http://app.example"}
+    unsafe = {**SAFE_PRODUCTION, "SESSION_SECRET": "y" * 40, "BASE_URL": "http://app.example"}
     with pytest.raises(SettingsError) as refused:
         Settings.from_env(unsafe).check()
     assert str(refused.value).splitlines() == [
         "APP_ENV=production refuses to start: SESSION_SECRET has fewer than 10 distinct characters",
-        "APP_ENV=production refuses to start: BASE_URL is not an https:// URL",
+        "APP_ENV=production refuses to start: BASE_URL is not https",
     ]
 
 
@@ -84,6 +87,13 @@ def test_app_env_ignores_case_and_surrounding_whitespace(app_env: str) -> None:
     assert Settings.from_env({**SAFE_PRODUCTION, "APP_ENV": app_env}).production
     with pytest.raises(SettingsError, match="SESSION_SECRET is missing"):
         Settings.from_env({"APP_ENV": app_env}).check()
+
+
+def test_the_app_config_holds_the_settings() -> None:
+    config = create_app(Settings.from_env(SAFE_PRODUCTION)).config
+    assert config["BASE_URL"] == "https://app.example"
+    assert config["LOGTO_APP_ID"] == "app-id"
+    assert config["SESSION_LIFETIME"] == 1_209_600
 
 
 def test_an_unknown_app_env_is_refused_in_one_line() -> None:
@@ -100,7 +110,7 @@ def dockerfile_command(port: int) -> list[str]:
 
 
 def test_the_production_server_refuses_unsafe_settings_at_once() -> None:
-    unsafe = {**SAFE_PRODUCTION, "SESSION_SECRET": "x" * 40, "BASE_URL": "http://app.example"}
+    unsafe = {**SAFE_PRODUCTION, "SESSION_SECRET": "y" * 40, "BASE_URL": "http://app.example"}
     started = time.monotonic()
     server = subprocess.run(
         dockerfile_command(free_port()),
@@ -114,7 +124,7 @@ def test_the_production_server_refuses_unsafe_settings_at_once() -> None:
     assert server.returncode != 0
     assert "Traceback" not in server.stderr
     assert "SESSION_SECRET has fewer than 10 distinct characters" in server.stderr
-    assert "BASE_URL is not an https:// URL" in server.stderr
+    assert "BASE_URL is not https" in server.stderr
     assert "Booting worker" not in server.stderr
 
 

@@ -1,14 +1,17 @@
 """Server-side sessions in a SQL database: SQLite (the default) or PostgreSQL.
 
 Every session is one row of the `sessions` table: `id` (SESSION_KEY_PREFIX + the session
-id), `data`, `expires_at` (Unix time, indexed), and for a signed-in session `subject` and
-`provider_session` (Logto's user and session ids, indexed, for back-channel logout). A
-logout token's id is a row too, with no data, kept until the token expires.
+id), `data` and `expires_at` (Unix time, indexed). A signed-in session is indexed for
+back-channel logout in `session_index`: a row per `key` (`sub:<Logto user id>`, and
+`sid:<Logto session id>` when Logto sends one) and `session_id` (the session's `id`), with
+the session's expiry. `used_keys` keeps each logout token's id until the token expires.
+The FastAPI flavour of this template uses the same tables.
 
-The app creates the table when it first needs it, so it starts while the database is
+The app creates the tables when it first needs them, so it starts while the database is
 down. A row past `expires_at` reads as missing; `flask delete-expired-sessions` deletes
 such rows (run it from cron), and each process also deletes them once every
-CLEANUP_INTERVAL, along with a session it saves.
+CLEANUP_INTERVAL, along with a session it saves. A `sessions` table made by an earlier
+version of this app needs no migration: its two more columns are nullable, and unused.
 
 This is a small interface on SQLAlchemy Core rather than Flask-Session's `sqlalchemy`
 type, which needs Flask-SQLAlchemy and re-creates its table at every start.
@@ -30,7 +33,7 @@ from .backchannel_logout import LogoutToken
 from .session_interface import Record, SignIn, StoreSessionInterface
 from .settings import Settings
 
-STORE_KIND = "database"
+STORE_KIND = "SQL database"
 # Errors that mean "the session store is down" (a 503 page, not a 500).
 STORE_ERRORS: tuple[type[Exception], ...] = (sa.exc.OperationalError, sa.exc.InterfaceError)
 # Fail fast when the database is down: a quick 503 beats a page that hangs.
@@ -46,9 +49,26 @@ sessions_table = sa.Table(
     sa.Column("id", sa.String(255), primary_key=True),
     sa.Column("data", sa.LargeBinary, nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False, index=True),
-    sa.Column("subject", sa.String(255), index=True),
-    sa.Column("provider_session", sa.String(255), index=True),
 )
+index_table = sa.Table(
+    "session_index",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("session_id", sa.String(255), primary_key=True),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
+used_keys_table = sa.Table(
+    "used_keys",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("expires_at", sa.Float, nullable=False, index=True),
+)
+
+
+def index_keys(sign_in: SignIn | None) -> list[str]:
+    """The `session_index` keys of a session signed in as `sign_in`: sub:<sub>, sid:<sid>."""
+    names = {} if sign_in is None else {"sub": sign_in.subject, "sid": sign_in.provider_session}
+    return [f"{name}:{value}" for name, value in names.items() if value is not None]
 
 
 class DatabaseSessionInterface(StoreSessionInterface):
@@ -81,9 +101,10 @@ class DatabaseSessionInterface(StoreSessionInterface):
     def create_table(self, connection: Connection) -> None:
         if not self.table_created:
             # IF NOT EXISTS: several processes may start at once.
-            connection.execute(sa.schema.CreateTable(sessions_table, if_not_exists=True))
-            for index in sessions_table.indexes:
-                connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
+            for table in metadata.sorted_tables:
+                connection.execute(sa.schema.CreateTable(table, if_not_exists=True))
+                for index in table.indexes:
+                    connection.execute(sa.schema.CreateIndex(index, if_not_exists=True))
             self.table_created = True
 
     def load(self, store_id: str) -> Record | None:
@@ -96,62 +117,85 @@ class DatabaseSessionInterface(StoreSessionInterface):
     def save(
         self, store_id: str, data: dict[str, Any], expires_at: float, sign_in: SignIn | None
     ) -> None:
-        values = {
-            "data": self.serializer.encode(data),
-            "expires_at": expires_at,
-            "subject": sign_in and sign_in.subject,
-            "provider_session": sign_in and sign_in.provider_session,
-        }
+        values = {"data": self.serializer.encode(data), "expires_at": expires_at}
         upsert = (
             self.insert(sessions_table)
             .values(id=store_id, **values)
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
-        self.run(lambda connection: connection.execute(upsert))
+        rows = [
+            {"key": key, "session_id": store_id, "expires_at": expires_at}
+            for key in index_keys(sign_in)
+        ]
+        index = (
+            self.insert(index_table)
+            .values(rows)
+            .on_conflict_do_update(
+                index_elements=["key", "session_id"], set_={"expires_at": expires_at}
+            )
+        )
+
+        def store(connection: Connection) -> None:
+            connection.execute(upsert)
+            if rows:
+                connection.execute(index)
+
+        self.run(store)
         if time.monotonic() >= self.next_cleanup:
             self.delete_expired()
 
-    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
-        update = (
-            sa.update(sessions_table)
-            .where(sessions_table.c.id == store_id)
-            .values(expires_at=expires_at)
-        )
-        self.run(lambda connection: connection.execute(update))
+    def touch(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+        def move_expiry(connection: Connection) -> None:
+            for table, column in (
+                (sessions_table, sessions_table.c.id),
+                (index_table, index_table.c.session_id),
+            ):
+                update = sa.update(table).where(column == store_id).values(expires_at=expires_at)
+                connection.execute(update)
+
+        self.run(move_expiry)
 
     def delete(self, store_id: str, sign_in: SignIn | None) -> None:
-        delete = sa.delete(sessions_table).where(sessions_table.c.id == store_id)
-        self.run(lambda connection: connection.execute(delete))
+        def delete(connection: Connection) -> None:
+            connection.execute(sa.delete(sessions_table).where(sessions_table.c.id == store_id))
+            connection.execute(sa.delete(index_table).where(index_table.c.session_id == store_id))
+
+        self.run(delete)
 
     def signed_in_sessions(self, logout: LogoutToken) -> list[tuple[str, SignIn]]:
-        columns = sessions_table.c
-        query = sa.select(columns.id, columns.subject, columns.provider_session).where(
-            columns.id.startswith(self.key_prefix, autoescape=True),
-            columns.expires_at > time.time(),
+        key = f"sid:{logout.sid}" if logout.sid is not None else f"sub:{logout.sub}"
+        query = sa.select(index_table.c.session_id).where(
+            index_table.c.key == key,
+            index_table.c.session_id.startswith(self.key_prefix, autoescape=True),
+            index_table.c.expires_at > time.time(),
         )
-        if logout.sid is not None:
-            query = query.where(columns.provider_session == logout.sid)
-        if logout.sub is not None:
-            query = query.where(columns.subject == logout.sub)
-        rows = self.run(lambda connection: connection.execute(query).all())
-        return [(row.id, SignIn(row.subject, row.provider_session)) for row in rows]
+        store_ids = self.run(lambda connection: connection.scalars(query).all())
+        return [(store_id, SignIn(logout.sub, logout.sid)) for store_id in store_ids]
 
     def remember(self, key: str, until: float) -> bool:
         insert = (
-            self.insert(sessions_table)
-            .values(id=key, data=b"", expires_at=until)
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(sessions_table.c.id)  # a row only when inserted
+            self.insert(used_keys_table)
+            .values(key=key, expires_at=until)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(used_keys_table.c.key)  # a row only when inserted
         )
         return self.run(lambda connection: connection.execute(insert).first()) is not None
 
     def delete_expired(self) -> int:
-        """Delete the rows past their expiry (of every app sharing the table); how many."""
+        """Delete the rows past their expiry (of every app sharing the tables); how many
+        sessions went."""
         self.next_cleanup = time.monotonic() + CLEANUP_INTERVAL
-        delete = sa.delete(sessions_table).where(sessions_table.c.expires_at <= time.time())
-        return self.run(lambda connection: connection.execute(delete).rowcount)
+        now = time.time()
 
-    def is_up(self) -> bool:
+        def delete_expired(connection: Connection) -> int:
+            for table in (index_table, used_keys_table):
+                connection.execute(sa.delete(table).where(table.c.expires_at <= now))
+            delete = sa.delete(sessions_table).where(sessions_table.c.expires_at <= now)
+            return connection.execute(delete).rowcount
+
+        return self.run(delete_expired)
+
+    def ping(self) -> bool:
         try:
             self.run(lambda connection: connection.execute(sa.text("SELECT 1")))
         except STORE_ERRORS:

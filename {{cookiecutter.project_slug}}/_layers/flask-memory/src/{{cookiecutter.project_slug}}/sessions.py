@@ -73,7 +73,7 @@ class MemorySessionInterface(StoreSessionInterface):
             while len(entries) > bound:
                 entries.popitem(last=False)
 
-    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+    def touch(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
         with self.lock:
             if (entry := self.signed_in.get(store_id)) is not None:
                 entry.expires_at = expires_at
@@ -107,7 +107,7 @@ class MemorySessionInterface(StoreSessionInterface):
             self.remembered[key] = until
             return True
 
-    def is_up(self) -> bool:
+    def ping(self) -> bool:
         return True
 
 

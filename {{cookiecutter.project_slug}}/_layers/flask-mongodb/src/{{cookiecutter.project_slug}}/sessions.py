@@ -22,7 +22,7 @@ from .backchannel_logout import LogoutToken
 from .session_interface import Record, SignIn, StoreSessionInterface
 from .settings import Settings
 
-STORE_KIND = "mongodb"
+STORE_KIND = "MongoDB"
 # Errors that mean "the session store is down" (a 503 page, not a 500).
 STORE_ERRORS: tuple[type[Exception], ...] = (ConnectionFailure,)
 COLLECTION = "sessions"
@@ -74,7 +74,7 @@ class MongoDBSessionInterface(StoreSessionInterface):
             document |= {"subject": sign_in.subject, "provider_session": sign_in.provider_session}
         self.store.replace_one({"id": store_id}, document, upsert=True)
 
-    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+    def touch(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
         self.store.update_one({"id": store_id}, {"$set": {"expiration": as_date(expires_at)}})
 
     def delete(self, store_id: str, sign_in: SignIn | None) -> None:
@@ -103,7 +103,7 @@ class MongoDBSessionInterface(StoreSessionInterface):
             return False
         return True
 
-    def is_up(self) -> bool:
+    def ping(self) -> bool:
         try:
             self.store.database.client.admin.command("ping")
         except STORE_ERRORS:

@@ -24,7 +24,7 @@ from .backchannel_logout import LogoutToken
 from .session_interface import Record, SignIn, StoreSessionInterface
 from .settings import Settings
 
-STORE_KIND = "redis"
+STORE_KIND = "Redis"
 # Errors that mean "the session store is down" (a 503 page, not a 500).
 STORE_ERRORS: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
@@ -68,12 +68,7 @@ class RedisSessionInterface(StoreSessionInterface):
         return f"{self.key_prefix}provider-session:{provider_session}"
 
     def load(self, store_id: str) -> Record | None:
-        try:
-            value = self.client.get(store_id)
-        except redis.exceptions.ResponseError as error:
-            if not str(error).startswith("WRONGTYPE"):
-                raise
-            return None  # a hash: a session an earlier version of this app stored
+        value = self.client.get(store_id)
         if value is None or len(value) <= EXPIRY.size:
             return None  # none, or only the expiry of a session deleted while extended
         (expires_at,) = EXPIRY.unpack_from(value)
@@ -93,7 +88,7 @@ class RedisSessionInterface(StoreSessionInterface):
             self.expire(pipeline, store_id, expires_at, sign_in)
             pipeline.execute()
 
-    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+    def touch(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
         with self.client.pipeline() as pipeline:
             # Were the session deleted meanwhile, this leaves an expiring value that has
             # no data, which reads as no session.
@@ -142,7 +137,7 @@ class RedisSessionInterface(StoreSessionInterface):
     def remember(self, key: str, until: float) -> bool:
         return bool(self.client.set(key, 1, nx=True, pxat=milliseconds(until)))
 
-    def is_up(self) -> bool:
+    def ping(self) -> bool:
         try:
             return bool(self.client.ping())
         except STORE_ERRORS:

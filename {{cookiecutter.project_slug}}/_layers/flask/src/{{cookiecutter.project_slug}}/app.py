@@ -6,8 +6,10 @@ from datetime import timedelta
 from types import TracebackType
 
 from flask import Flask
+from logto import LogtoConfig
 
-from .auth import logto_config
+from .auth import display_name
+from .csrf import csrf_token
 from .errors import register_error_pages
 from .headers import register_response_headers
 from .routes import blueprint
@@ -32,8 +34,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings.check()
 
     app = App(__name__)
-    app.extensions["settings"] = settings
-    app.extensions["logto_config"] = logto_config(settings)
+    app.config.from_mapping(settings.as_config())
+    app.extensions["logto_config"] = LogtoConfig(
+        endpoint=settings.logto_endpoint,
+        appId=settings.logto_app_id,
+        appSecret=settings.logto_app_secret,
+    )
     app.config.update(
         SECRET_KEY=settings.session_secret or development_secret(),
         PERMANENT_SESSION_LIFETIME=timedelta(seconds=settings.session_lifetime),
@@ -46,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_sessions(app, settings)
     register_error_pages(app)
     register_response_headers(app)
+    app.add_template_global(csrf_token)
+    app.add_template_filter(display_name)
     app.register_blueprint(blueprint)
     return app
 

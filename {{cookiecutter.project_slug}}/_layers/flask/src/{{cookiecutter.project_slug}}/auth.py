@@ -9,6 +9,7 @@ the same one: refreshes are serialised per session (within this process), and a 
 that waited re-reads the session the other one saved.
 """
 
+import functools
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -16,15 +17,14 @@ from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 from weakref import WeakValueDictionary
 
-from flask import current_app, request, session
-from logto import LogtoConfig, LogtoException
+from flask import current_app, g, redirect, request, session, url_for
+from logto import LogtoException
 from werkzeug.wrappers import Response
 
 from .errors import LogtoNotConfiguredError
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
 from .session_interface import SIGN_IN_KEY
 from .session_storage import SessionStorage
-from .settings import Settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -41,26 +41,40 @@ _refresh_locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()
 _refresh_locks_guard = threading.Lock()
 
 
-def current_settings() -> Settings:
-    return current_app.extensions["settings"]
+LOGTO_SETTINGS = ("LOGTO_ENDPOINT", "LOGTO_APP_ID", "LOGTO_APP_SECRET")
+
+
+def missing_logto_settings() -> list[str]:
+    """The settings that sign-in needs and that are not set."""
+    return [name for name in LOGTO_SETTINGS if not current_app.config[name]]
 
 
 def require_logto_settings() -> None:
-    if missing := current_settings().missing_logto_settings:
+    if missing := missing_logto_settings():
         raise LogtoNotConfiguredError(missing)
 
 
-def logto_config(settings: Settings) -> LogtoConfig:
-    """The app's Logto configuration; `create_app` makes it once, not once per request."""
-    return LogtoConfig(
-        endpoint=settings.logto_endpoint,
-        appId=settings.logto_app_id,
-        appSecret=settings.logto_app_secret,
-    )
+def load_user() -> None:
+    """Before each request: `g.user`, the signed-in user's ID token claims, or None."""
+    g.user = current_user()
+
+
+def login_required(view: Callable[P, T]) -> Callable[P, T | Response]:
+    """A view for signed-in users only: anyone else is sent to sign in, then back."""
+
+    @functools.wraps(view)
+    def signed_in_view(*args: P.args, **kwargs: P.kwargs) -> T | Response:
+        require_logto_settings()
+        if g.user is None:
+            return redirect(url_for("pages.sign_in", next=request.path))
+        return view(*args, **kwargs)
+
+    return signed_in_view
 
 
 def logto_client() -> AppLogtoClient:
-    """A Logto client for this request; the SDK keeps its state in the request's session."""
+    """A Logto client for this request; the SDK keeps its state in the request's session.
+    Its configuration (`create_app` makes it) is the app's, made once."""
     return AppLogtoClient(current_app.extensions["logto_config"], storage=SessionStorage(session))
 
 

@@ -51,7 +51,7 @@ def logto_not_configured(error: LogtoNotConfiguredError) -> ErrorPage:
     return error_page(
         503,
         "Sign-in is not set up",
-        f"Set {', '.join(error.missing)} in this app's environment (or .env), then restart it.",
+        f"Sign-in is not set up yet: set {', '.join(error.missing)} in .env (see README.md).",
     )
 
 

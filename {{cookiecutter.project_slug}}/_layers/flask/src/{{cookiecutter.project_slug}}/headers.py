@@ -36,7 +36,7 @@ def register_response_headers(app: Flask) -> None:
 def add_response_headers(response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
     if request.endpoint == HOME_ENDPOINT:
-        # The home page is one page for every anonymous visitor and one per session.
+        # One page for anonymous visitors, one of its own for each session (never to keep).
         response.vary.add("Cookie")
         if getattr(session, "sid", None) is not None:
             response.headers["Cache-Control"] = "no-store"

@@ -1,13 +1,11 @@
 """Every route of the app: the home page, Logto sign-in and sign-out, the profile, health,
 and the back-channel logout URI that Logto posts to."""
 
-from functools import lru_cache
-from typing import Any
-
 from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -19,67 +17,39 @@ from logto import LogtoException
 from werkzeug.wrappers import Response
 
 from .auth import (
-    Claims,
-    current_settings,
-    current_user,
-    display_name,
     keep_id_token_claims,
     keep_sign_in,
+    load_user,
+    login_required,
     logto_client,
+    missing_logto_settings,
     require_logto_settings,
     run_async,
     talking_to_logto,
 )
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
-from .csrf import csrf_token, csrf_token_is_valid, new_csrf_token
+from .csrf import csrf_token_is_valid, new_csrf_token
 from .errors import SignInFailedError
 from .logto_client import LogtoUnreachableError, oidc_core
 from .redirects import safe_next_path
 from .sessions import STORE_KIND
+from .settings import origin
 
 blueprint = Blueprint("pages", __name__)
+blueprint.before_app_request(load_user)
 
 NEXT_PATH_KEY = "next_path"  # where to go after the callback, kept through the sign-in
-HOME_PAGES_KEPT = 1024  # rendered home pages kept per process (home_page)
-
-
-def page_context(user: Claims | None) -> dict[str, Any]:
-    return {"user": user, "csrf_token": csrf_token() if user else None}
 
 
 @blueprint.get("/")
 def index() -> str:
-    if (user := current_user()) is None:
-        return home_page(None, None)
-    return home_page(display_name(user), csrf_token())
-
-
-def home_page(name: str | None, csrf_token: str | None) -> str:
-    """The home page as the user `name` sees it (None: an anonymous visitor).
-
-    It depends on nothing else, and neither changes during a session (`csrf_token` is the
-    session's own), so each page is rendered once per process, for all anonymous visitors
-    or for one session, rather than on every visit; the latest HOME_PAGES_KEPT are kept.
-    Not while templates reload (debug mode), so that a template edit shows at once.
-    """
-    render = current_app.extensions.get("home_page")
-    if render is None:
-        # Decided at the first visit, once the app is set up (`flask run --debug` included).
-        cached = not current_app.jinja_env.auto_reload
-        render = lru_cache(HOME_PAGES_KEPT)(render_home_page) if cached else render_home_page
-        current_app.extensions["home_page"] = render
-    return render(name, csrf_token)
-
-
-def render_home_page(name: str | None, csrf_token: str | None) -> str:
-    # `user` only tells base.html whether someone is signed in.
-    return render_template("index.html", user=name is not None, name=name, csrf_token=csrf_token)
+    return render_template("index.html")
 
 
 @blueprint.get("/sign-in")
 def sign_in() -> Response:
     require_logto_settings()
-    redirect_uri = f"{current_settings().base_url}/callback"
+    redirect_uri = f"{current_app.config['BASE_URL']}/callback"
     with talking_to_logto():
         authorization_url = run_async(logto_client().signIn)(redirect_uri)
     if "next" in request.args:
@@ -110,10 +80,8 @@ def callback() -> Response:
 
 
 @blueprint.get("/profile")
-def profile() -> Response | str:
-    user = current_user()
-    if user is None:
-        return redirect(url_for(".sign_in", next=request.path))
+@login_required
+def profile() -> str:
     try:
         with talking_to_logto():
             userinfo = run_async(logto_client().fetchUserInfo)().model_dump(exclude_none=True)
@@ -122,26 +90,24 @@ def profile() -> Response | str:
         userinfo = None
     return render_template(
         "profile.html",
-        claims={name: value for name, value in user.items() if value is not None},
+        claims={name: value for name, value in g.user.items() if value is not None},
         userinfo=userinfo,
-        **page_context(user),
     )
 
 
 @blueprint.post("/sign-out")
 def sign_out() -> Response:
     # A browser names the site a form was posted from; without Origin the token decides.
-    origin = request.headers.get("Origin")
-    from_here = origin is None or origin == current_settings().origin
+    base_url = current_app.config["BASE_URL"]
+    from_here = request.origin is None or request.origin == origin(base_url)
     if not (from_here and csrf_token_is_valid(request.form.get("csrf_token"))):
         abort(403, "The sign-out form expired or did not come from this app. Please try again.")
     # Delete the whole session here first: whatever Logto answers, it is over in this app.
     session.clear()
-    settings = current_settings()
-    if settings.missing_logto_settings:
+    if missing_logto_settings():
         return redirect(url_for(".index"), 303)
     with talking_to_logto():
-        end_session_url = run_async(logto_client().signOut)(f"{settings.base_url}/")
+        end_session_url = run_async(logto_client().signOut)(f"{base_url}/")
     return redirect(end_session_url, 303)
 
 
@@ -152,37 +118,32 @@ def backchannel_logout() -> tuple[Response, int]:
     Logto's server calls it, not a browser: no session cookie comes with it and no CSRF
     token is asked for; the logout token's signature is the proof.
     """
-    settings = current_settings()
-    if settings.missing_logto_settings:
+    if missing_logto_settings():
         return logout_error("temporarily_unavailable", "sign-in is not set up", 503)
     token = request.form.get("logout_token")
     if not token:
         return logout_error("invalid_request", "logout_token is missing")
     try:
-        core = run_async(oidc_core)(settings.logto_endpoint)
-        logout = validate_logout_token(token, core, settings.logto_app_id)
+        core = run_async(oidc_core)(current_app.config["LOGTO_ENDPOINT"])
+        logout = validate_logout_token(token, core, current_app.config["LOGTO_APP_ID"])
     except LogtoUnreachableError:
-        return logout_error("temporarily_unavailable", "Logto is unreachable", 503)
+        return logout_error("temporarily_unavailable", "Logto is unreachable", 502)
     except InvalidLogoutTokenError as error:
         current_app.logger.info("Logout token refused: %s", error)
         return logout_error("invalid_request", f"invalid logout token: {error}")
     ended = current_app.session_interface.end_sessions(logout)  # type: ignore[attr-defined]
     current_app.logger.info("Back-channel logout ended %d session(s)", ended)
-    return logout_answer(jsonify(status="ok"), 200)
+    return jsonify(ended_sessions=ended), 200
 
 
 def logout_error(error: str, description: str, status: int = 400) -> tuple[Response, int]:
-    return logout_answer(jsonify(error=error, error_description=description), status)
-
-
-def logout_answer(response: Response, status: int) -> tuple[Response, int]:
-    response.headers["Cache-Control"] = "no-store"  # as Back-Channel Logout 1.0 asks
-    return response, status
+    # Cache-Control: no-store, as Back-Channel Logout 1.0 asks, comes from headers.py.
+    return jsonify(error=error, error_description=description), status
 
 
 @blueprint.get("/healthz")
 def healthz() -> tuple[Response, int]:
-    if current_app.session_interface.is_up():  # type: ignore[attr-defined]
+    if current_app.session_interface.ping():  # type: ignore[attr-defined]
         current_app.session_interface.store_answered()  # type: ignore[attr-defined]
         return jsonify(status="ok", session_store=f"{STORE_KIND}: ok"), 200
     return jsonify(status="unavailable", session_store=f"{STORE_KIND}: down"), 503

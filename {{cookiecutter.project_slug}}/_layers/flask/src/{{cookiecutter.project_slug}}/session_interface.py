@@ -14,6 +14,10 @@ state between `/sign-in` and `/callback`) expires SIGN_IN_TIMEOUT after it was w
 A session id is `secrets.token_urlsafe(SESSION_ID_BYTES)`, as Flask-Session makes it. A
 cookie that is not such an id is no cookie: the store is not asked. The store's other keys
 (the index, logout token ids) have a colon after the prefix, which no id has.
+
+The stores are not Flask-Session's own interfaces: to slide a session's expiry those
+rewrite it on every request (SESSION_REFRESH_EACH_REQUEST), or else never slide it, and
+they keep no index for back-channel logout. Their base classes are used as they are.
 """
 
 import re
@@ -129,7 +133,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
         """Create or replace the session stored under `store_id`, indexed by `sign_in`."""
 
     @abstractmethod
-    def extend(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
+    def touch(self, store_id: str, expires_at: float, sign_in: SignIn | None) -> None:
         """Move the expiry of a session (and of its index), leaving its data alone."""
 
     @abstractmethod
@@ -146,7 +150,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
         """Store `key` until `until`; False if it is already there."""
 
     @abstractmethod
-    def is_up(self) -> bool:
+    def ping(self) -> bool:
         """Whether the store answers."""
 
     # Flask's session interface
@@ -236,7 +240,7 @@ class StoreSessionInterface(ServerSideSessionInterface):
             session.stored_sign_in = sign_in
         elif session.stored_sign_in is not None and self.due_for_extension(session, now):
             session.expires_at = now + self.lifetime
-            self.extend(self._get_store_id(session.sid), session.expires_at, session.stored_sign_in)
+            self.touch(self._get_store_id(session.sid), session.expires_at, session.stored_sign_in)
         else:
             return  # unchanged, and its expiry was pushed back not long ago
         self.store_answered()

@@ -1,8 +1,12 @@
-"""Every setting of the app, read from the environment (and `.env`) in one place."""
+"""Every setting of the app, read from the environment (and `.env`) and checked in one place.
+
+`create_app` puts them in `app.config` under their environment names (`BASE_URL`, ...).
+"""
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import find_dotenv, load_dotenv
@@ -10,13 +14,13 @@ from dotenv import find_dotenv, load_dotenv
 from .environment import SettingsError, whole_number
 from .store_settings import StoreSettings
 
-__all__ = ["Settings", "SettingsError"]
+__all__ = ["Settings", "SettingsError", "origin"]
 
 MIN_SECRET_LENGTH = 32
 # A secret of one character repeated, or of a few, is as guessable as a short one.
 MIN_SECRET_CHARACTERS = 10
-# Values that mean "the example was copied and no real secret was ever set".
-PLACEHOLDER_SECRETS = frozenset({"change-me", "changeme", "secret", "session-secret", "dev"})
+# How values begin that mean "the example was copied and no real secret was ever set".
+PLACEHOLDERS = ("change-me", "changeme", "replace-me", "your-", "secret", "placeholder", "xxx")
 
 
 @dataclass(frozen=True)
@@ -58,26 +62,12 @@ class Settings(StoreSettings):
         return self.app_env == "production"
 
     @property
-    def origin(self) -> str:
-        """BASE_URL's origin (scheme://host[:port]), as a browser names it in Origin."""
-        parts = urlsplit(self.base_url)
-        default_port = {"http": 80, "https": 443}.get(parts.scheme)
-        port = "" if parts.port in {None, default_port} else f":{parts.port}"
-        return f"{parts.scheme}://{parts.hostname}{port}"
-
-    @property
     def https(self) -> bool:
         return self.base_url.startswith("https://")
 
-    @property
-    def missing_logto_settings(self) -> list[str]:
-        """The settings that sign-in needs and that are not set."""
-        required = {
-            "LOGTO_ENDPOINT": self.logto_endpoint,
-            "LOGTO_APP_ID": self.logto_app_id,
-            "LOGTO_APP_SECRET": self.logto_app_secret,
-        }
-        return [name for name, value in required.items() if not value]
+    def as_config(self) -> dict[str, Any]:
+        """The settings under their environment names, for `app.config`."""
+        return {name.upper(): value for name, value in asdict(self).items()}
 
     def check(self) -> None:
         """Refuse settings unfit for APP_ENV, naming every problem."""
@@ -97,7 +87,7 @@ class Settings(StoreSettings):
         secret = self.session_secret
         if not secret:
             problems.append("SESSION_SECRET is missing")
-        elif secret.lower() in PLACEHOLDER_SECRETS:
+        elif secret.lower().startswith(PLACEHOLDERS):
             problems.append("SESSION_SECRET is a placeholder")
         elif len(secret) < MIN_SECRET_LENGTH:
             problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
@@ -108,5 +98,13 @@ class Settings(StoreSettings):
         if not self.logto_app_secret:
             problems.append("LOGTO_APP_SECRET is missing")
         if not self.https:
-            problems.append("BASE_URL is not an https:// URL")
+            problems.append("BASE_URL is not https")
         return [f"APP_ENV=production refuses to start: {problem}" for problem in problems]
+
+
+def origin(url: str) -> str:
+    """The origin of `url` (scheme://host[:port]), as a browser names it in Origin."""
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    port = "" if parts.port in {None, default_port} else f":{parts.port}"
+    return f"{parts.scheme}://{parts.hostname}{port}"
