@@ -15,7 +15,7 @@ LAYERS_DIR = Path("_layers")
 
 RUN_COMMANDS = {
     "flask": "uv run flask --app {slug}.app run --port 8000",
-    "fastapi": "uv run uvicorn {slug}.main:app --port 8000 --reload --reload-include '*.html'",
+    "fastapi": "uv run uvicorn {slug}.main:app --port 8000 --reload",
     "django": "uv run python manage.py runserver 127.0.0.1:8000",
 }
 
