@@ -16,7 +16,7 @@ from django.conf import settings
 from django.test import override_settings
 
 import config.sessions
-from {{ cookiecutter.project_slug }}.session_store import EXTEND, UNTIL, script
+from {{ cookiecutter.project_slug }}.session_store import TOUCH, UNTIL, script
 
 from .servers import free_port
 from .traffic import Traffic
@@ -95,7 +95,7 @@ READS = {"GET", "EXISTS"}
 def store_traffic() -> Iterator[Traffic]:
     """Count the commands the app sends to Redis meanwhile (those that succeed)."""
     traffic = Traffic()
-    extend = script(sessions_redis(), EXTEND).sha
+    extend = script(sessions_redis(), TOUCH).sha
     send = redis.Redis.execute_command
 
     def counted(client: redis.Redis, *args: Any, **options: Any) -> Any:
