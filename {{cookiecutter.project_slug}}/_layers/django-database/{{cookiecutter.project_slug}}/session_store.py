@@ -33,7 +33,7 @@ def reaching_database() -> Iterator[None]:
     except DatabaseError as error:
         # Visitors only learn that the store is out of reach; the log says why (errors.py).
         # A missing table means that `python manage.py migrate` has not run on it.
-        raise SessionStoreUnavailable("database") from error
+        raise SessionStoreUnavailable("SQL database") from error
     store_outage.answered()
 
 

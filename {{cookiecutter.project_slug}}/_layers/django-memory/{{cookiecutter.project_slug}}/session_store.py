@@ -8,9 +8,10 @@ Sessions live as long as the process and are not shared between processes: serve
 worker (config/sessions.py warns otherwise). They are kept pickled, as a store outside the
 process keeps them serialised, so that a request never shares objects with another.
 
-Why not Django's cache engine on LocMemCache: every read validates and prefixes the key and
-looks the cache up in a thread-local registry; it tells when an entry expires only from its
-internals; and when full it drops a third of its entries at once.
+Why not Django's cache engine on LocMemCache: when full, LocMemCache drops a third of its
+entries, the least recently used whatever they are, so a flood of /sign-in would push
+signed-in people out; its entries cannot be told apart, so unfinished sign-ins cannot have
+a bound of their own.
 """
 
 import functools

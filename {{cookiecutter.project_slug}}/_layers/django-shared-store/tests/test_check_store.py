@@ -9,7 +9,7 @@ from .test_check import check
 UNREACHABLE_STORES = {
     "redis": ("REDIS_URL", "redis://127.0.0.1:{port}/0"),
     "mongodb": ("MONGODB_URL", "mongodb://127.0.0.1:{port}/unreachable"),
-    "database": ("DATABASE_URL", "postgresql://postgres@127.0.0.1:{port}/unreachable"),
+    "sql database": ("DATABASE_URL", "postgresql://postgres@127.0.0.1:{port}/unreachable"),
 }
 
 

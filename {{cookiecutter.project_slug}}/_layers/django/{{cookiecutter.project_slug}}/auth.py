@@ -133,8 +133,6 @@ def session_user(session: SessionBase) -> Claims | None:
 
 
 def display_name(claims: Claims) -> str:
-    # In Python, not the template: a claim that is missing costs the template language
-    # three caught exceptions.
     return claims.get("name") or claims.get("username") or claims.get("email") or claims["sub"]
 
 
