@@ -44,8 +44,7 @@ LOGTO_APP_SECRET = os.environ.get("LOGTO_APP_SECRET", "").strip()
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT_CHARACTERS = 10
 # What .env.example and tutorials put where a secret belongs (compared case-insensitively).
-PLACEHOLDER_SECRETS = ("change-me", "changeme", "replace-me", "your-", "secret", "placeholder")
-PLACEHOLDER_SECRETS += ("xxx",)
+PLACEHOLDERS = ("change-me", "changeme", "replace-me", "your-", "secret", "placeholder", "xxx")
 
 
 def production_problems() -> list[str]:
@@ -53,7 +52,7 @@ def production_problems() -> list[str]:
     problems = []
     if not SESSION_SECRET:
         problems.append("SESSION_SECRET is missing")
-    elif SESSION_SECRET.lower().startswith(PLACEHOLDER_SECRETS):
+    elif SESSION_SECRET.lower().startswith(PLACEHOLDERS):
         problems.append("SESSION_SECRET is a placeholder")
     elif len(SESSION_SECRET) < MIN_SECRET_LENGTH:
         problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
@@ -76,9 +75,9 @@ if PRODUCTION and (problems := production_problems()):
 
 # Development may run without a secret; a random one only costs the CSRF tokens on restart.
 SECRET_KEY = SESSION_SECRET or get_random_secret_key()
-# Development shows Django's debug pages (tracebacks, the URL list on a 404) and reloads
-# templates on each request; production shows the app's own error pages and logs tracebacks
-# (LOGGING below), never sending one to a visitor.
+# Development shows Django's debug pages (tracebacks, the URL list on a 404). Production
+# shows the app's own error pages and logs tracebacks (LOGGING below): a visitor never gets
+# a traceback page.
 DEBUG = not PRODUCTION
 ALLOWED_HOSTS = [urlsplit(BASE_URL).hostname or "127.0.0.1"]
 if not PRODUCTION:
