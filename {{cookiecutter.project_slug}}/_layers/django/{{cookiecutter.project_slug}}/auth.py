@@ -45,23 +45,14 @@ def logto_deadline() -> asyncio.Timeout:
     return asyncio.timeout(LOGTO_DEADLINE)
 
 
-def missing_logto_settings() -> list[str]:
-    return [name for name in LOGTO_SETTINGS if not getattr(settings, name)]
-
-
-async def load_session(request: HttpRequest) -> None:
-    """Read the session from its store through Django's async API.
+async def logto_client(request: HttpRequest) -> AppLogtoClient:
+    """The SDK's client on the request's session, loaded through Django's async API.
 
     The SDK's storage is synchronous. Once the session is loaded, its synchronous reads and
     writes only touch the loaded data, so no session engine (a database's included) is
     called synchronously inside the event loop.
     """
     await request.session.aget("_")
-
-
-async def logto_client(request: HttpRequest) -> AppLogtoClient:
-    """The SDK's client on the request's session."""
-    await load_session(request)
     config = LogtoConfig(
         endpoint=settings.LOGTO_ENDPOINT,
         appId=settings.LOGTO_APP_ID,
@@ -89,7 +80,7 @@ async def aget_user(request: HttpRequest) -> Claims | None:
 
 def sign_in_not_set_up(request: HttpRequest) -> HttpResponse | None:
     """The 503 page of a view that needs Logto while its settings are missing, else None."""
-    if not (missing := missing_logto_settings()):
+    if not (missing := [name for name in LOGTO_SETTINGS if not getattr(settings, name)]):
         return None
     names = ", ".join(missing)
     message = f"Sign-in is not set up yet: set {names} in .env (see README.md)."

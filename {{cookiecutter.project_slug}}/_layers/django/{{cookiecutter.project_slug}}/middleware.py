@@ -45,7 +45,9 @@ class SessionMiddleware(DjangoSessionMiddleware):
         # The session is saved here, after the view: the store may fail then too.
         try:
             if session.accessed and not session.modified and session.touch_due():
-                session.touch_on_save()  # Django's middleware then sends the cookie again.
+                # Django's middleware saves it then (a save that only touches it: see
+                # session_engine.py) and sends the cookie again.
+                session.touch_pending = session.modified = True
             return super().process_response(request, response)
         except SessionStoreUnavailable as error:
             return session_store_unavailable(request, error)

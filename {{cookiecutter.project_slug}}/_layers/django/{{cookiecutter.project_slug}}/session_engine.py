@@ -18,9 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase
+from django.contrib.sessions.backends.base import CreateError, SessionBase
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 
 from .session_index import CLAIMS_KEY, index_ids
 
@@ -28,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # Push a session's expiry back at most once per this share of its lifetime.
 REFRESH_FRACTION = 0.1
-# The session ids that _get_new_session_key() draws (VALID_KEY_CHARS), and no other string.
+# The session ids that Django's _get_new_session_key() draws, and no other string.
 # The back-channel logout index keeps its records under longer ids (session_index.py).
 SESSION_ID = re.compile(r"[a-z0-9]{32}")
 # A session with an expiry of its own (set_expiry(): an unfinished sign-in) does not slide.
@@ -50,16 +49,8 @@ class SlidingSession(SessionBase):
         """Reach the store: SessionStoreUnavailable (errors.py) when it does not answer."""
         self.exists("ping")
 
-    def _get_new_session_key(self) -> str:
-        # Django looks the new key up first; every engine here refuses to create a record
-        # under a taken key instead (CreateError, and create() draws again): one read less.
-        return get_random_string(32, VALID_KEY_CHARS)
-
-    async def _aget_new_session_key(self) -> str:
-        return self._get_new_session_key()
-
     def create(self) -> None:
-        # An engine's save(must_create=True) raises CreateError for a key that is taken.
+        # As Django's engines do: save(must_create=True) raises CreateError for a taken key.
         while True:
             self._session_key = self._get_new_session_key()
             try:
@@ -83,11 +74,6 @@ class SlidingSession(SessionBase):
             return False
         lifetime = timedelta(seconds=settings.SESSION_COOKIE_AGE)
         return self.stored_until - timezone.now() <= lifetime * (1 - REFRESH_FRACTION)
-
-    def touch_on_save(self) -> None:
-        """Have the next save() push the expiry back only; marked modified for Django's
-        session middleware, which then saves the session and sends its cookie again."""
-        self.touch_pending = self.modified = True
 
     def touch(self) -> None:
         """Push back this session's expiry, and that of its index records, by a lifetime."""
