@@ -99,7 +99,7 @@ class CommandCounter(monitoring.CommandListener):
             set(update["u"]) == {"$set"} and set(update["u"]["$set"]) == {"expires_at"}
             for update in event.command["updates"]
         ):
-            self.traffic.extensions += 1
+            self.traffic.touches += 1
         elif event.command_name in {"insert", "update", "delete", "findAndModify"}:
             self.traffic.writes += 1
 

@@ -75,7 +75,7 @@ READS = {"GET", "EXISTS"}
 def store_traffic() -> Iterator[Traffic]:
     """Count the commands the app sends to Redis meanwhile (those that succeed)."""
     traffic = Traffic()
-    extend = script(sessions_redis(), TOUCH).sha
+    touch = script(sessions_redis(), TOUCH).sha
     send = redis.Redis.execute_command
 
     def counted(client: redis.Redis, *args: Any, **options: Any) -> Any:
@@ -83,8 +83,8 @@ def store_traffic() -> Iterator[Traffic]:
         command = str(args[0]).upper()
         if command in READS:
             traffic.reads += 1
-        elif command == "EVALSHA" and args[1] == extend:
-            traffic.extensions += 1
+        elif command == "EVALSHA" and args[1] == touch:
+            traffic.touches += 1
         elif command != "SCRIPT LOAD":
             traffic.writes += 1
         return result

@@ -21,7 +21,7 @@ def test_home_says_hello_and_stores_no_session(client: Client) -> None:
     assert stored_session_count() == sessions_before
 
 
-def test_the_home_page_kept_for_anonymous_visitors_still_greets_the_signed_in(
+def test_anonymous_visitors_and_the_signed_in_get_pages_of_their_own(
     client: Client, logto: OidcProvider
 ) -> None:
     assert "You are not signed in." in Client().get("/").content.decode()

@@ -42,7 +42,7 @@ def test_a_cookie_that_is_no_session_id_is_no_cookie(
     client.cookies[settings.SESSION_COOKIE_NAME] = value
     with store_traffic() as traffic:
         assert_anonymous(client)
-    assert traffic.reads == traffic.writes == traffic.extensions == 0
+    assert traffic.reads == traffic.writes == traffic.touches == 0
     assert client.get("/healthz").status_code == 200
 
 
