@@ -24,4 +24,4 @@ def on_starting(server: Arbiter) -> None:
     try:
         import config.settings  # noqa: F401
     except ImproperlyConfigured as error:
-        sys.exit("\n".join(f"ERROR: {line}" for line in str(error).splitlines()))
+        sys.exit(str(error))

@@ -15,7 +15,7 @@ def main() -> None:
     except ImproperlyConfigured as error:
         # Settings that cannot work (e.g. production without a secret): one line per problem,
         # no traceback.
-        sys.exit("\n".join(f"ERROR: {line}" for line in str(error).splitlines()))
+        sys.exit(str(error))
 
 
 if __name__ == "__main__":

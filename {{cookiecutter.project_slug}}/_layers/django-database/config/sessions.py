@@ -27,7 +27,7 @@ def store(*, lifetime: int, key_prefix: str) -> dict[str, Any]:
     table is this app's own."""
     url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_URL
     return {
-        "KIND": "database",
+        "KIND": "SQL database",
         "ENGINE": f"{SLUG}.session_store",
         "DATABASES": {"default": database(url)},
         "INSTALLED_APPS": ["django.contrib.sessions"],

@@ -77,7 +77,7 @@ def store_traffic() -> Iterator[Traffic]:
         if sql.startswith("SELECT"):
             traffic.reads += 1
         elif sql.startswith("UPDATE") and "SESSION_DATA" not in sql:
-            traffic.extensions += 1
+            traffic.touches += 1
         elif sql.startswith(("INSERT", "UPDATE", "DELETE")):
             traffic.writes += 1
 

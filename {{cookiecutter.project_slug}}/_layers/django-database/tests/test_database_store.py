@@ -50,12 +50,12 @@ def test_database_down_is_503_naming_only_the_store(client: Client, logto: OidcP
             assert response.status_code == 503
             assert settings.SESSION_COOKIE_NAME not in response.cookies  # the cookie stays
             page = response.content.decode()
-            assert "(database)" in page
+            assert "(SQL database)" in page
             assert "hunter2" not in page
             assert "127.0.0.1" not in page
         health = client.get("/healthz")
         assert health.status_code == 503
-        assert health.json()["session_store"] == "database: down"
+        assert health.json()["session_store"] == "SQL database: down"
         assert Client().get("/").status_code == 200  # anonymous pages need no session
     assert client.get("/healthz").status_code == 200
     assert client.get("/profile").status_code == 200  # back: same session, still signed in

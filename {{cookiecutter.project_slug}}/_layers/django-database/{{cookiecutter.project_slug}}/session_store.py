@@ -33,7 +33,7 @@ def reaching_database() -> Iterator[None]:
     except DatabaseError as error:
         # Visitors only learn that the store is out of reach; the log says why (errors.py).
         # A missing table means that `python manage.py migrate` has not run on it.
-        raise SessionStoreUnavailable("database") from error
+        raise SessionStoreUnavailable("SQL database") from error
     store_outage.answered()
 
 
@@ -63,6 +63,8 @@ class SessionStore(DatabaseSessionStore, SlidingSession):
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
+        if self.touch_pending:
+            return self.touch()
         fields = {
             "session_data": self.encode(self._get_session(no_load=must_create)),
             "expire_date": self.get_expiry_date(),
@@ -85,7 +87,7 @@ class SessionStore(DatabaseSessionStore, SlidingSession):
     async def asave(self, must_create: bool = False) -> None:
         await sync_to_async(self.save)(must_create)
 
-    def extend_records(self, session_keys: list[str], until: datetime) -> None:
+    def touch_records(self, session_keys: list[str], until: datetime) -> None:
         # UPDATE of the expiry column only.
         with reaching_database():
             self.model.objects.filter(session_key__in=session_keys).update(expire_date=until)

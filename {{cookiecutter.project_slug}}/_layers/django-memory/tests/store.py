@@ -26,7 +26,7 @@ def stored_session_count() -> int:
 def store_traffic() -> Iterator[Traffic]:
     """Count the calls to the memory store meanwhile."""
     traffic = Traffic()
-    kinds = {"get": "reads", "put": "writes", "delete": "writes", "extend": "extensions"}
+    kinds = {"get": "reads", "put": "writes", "delete": "writes", "touch": "touches"}
     originals = {name: getattr(MemoryStore, name) for name in kinds}
 
     def counted(name: str) -> Any:

@@ -8,9 +8,10 @@ Sessions live as long as the process and are not shared between processes: serve
 worker (config/sessions.py warns otherwise). They are kept pickled, as a store outside the
 process keeps them serialised, so that a request never shares objects with another.
 
-Why not Django's cache engine on LocMemCache: every read validates and prefixes the key and
-looks the cache up in a thread-local registry; it tells when an entry expires only from its
-internals; and when full it drops a third of its entries at once.
+Why not Django's cache engine on LocMemCache: when full, LocMemCache drops a third of its
+entries, the least recently used whatever they are, so a flood of /sign-in would push
+signed-in people out; its entries cannot be told apart, so unfinished sign-ins cannot have
+a bound of their own.
 """
 
 import functools
@@ -40,7 +41,7 @@ class Entry(NamedTuple):
 
 
 class MemoryStore:
-    """Session records by key, least recently written (or extended) first."""
+    """Session records by key, least recently written (or touched) first."""
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
@@ -83,7 +84,7 @@ class MemoryStore:
         del self.entries[key]
         self.unfinished.pop(key, None)
 
-    def extend(self, keys: list[str], until: datetime) -> None:
+    def touch(self, keys: list[str], until: datetime) -> None:
         with self.lock:
             for key in keys:
                 if (entry := self.entries.get(key)) is not None:
@@ -134,6 +135,8 @@ class SessionStore(SlidingSession):
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
+        if self.touch_pending:
+            return self.touch()
         session = self._get_session(no_load=must_create)
         data = pickle.dumps(session, pickle.HIGHEST_PROTOCOL)
         until = self.get_expiry_date()
@@ -151,8 +154,8 @@ class SessionStore(SlidingSession):
         if (session_key := session_key or self.session_key) is not None:
             sessions_memory().delete(session_key)
 
-    def extend_records(self, session_keys: list[str], until: datetime) -> None:
-        sessions_memory().extend(session_keys, until)
+    def touch_records(self, session_keys: list[str], until: datetime) -> None:
+        sessions_memory().touch(session_keys, until)
 
     @classmethod
     def clear_expired(cls) -> None:

@@ -5,9 +5,7 @@ not count); otherwise they start a MongoDB-protocol server of their own (secantu
 """
 
 import os
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,14 +17,13 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 from dotenv import dotenv_values
-from pymongo import MongoClient, monitoring
+from pymongo import monitoring
 from pymongo.collection import Collection
-from pymongo.errors import PyMongoError
 
 import config.sessions
 from {{ cookiecutter.project_slug }}.session_store import mongo_client
 
-from .servers import PROJECT_DIR, free_port
+from .servers import PROJECT_DIR, free_port, server_process
 from .traffic import Traffic
 
 KEY_PREFIX = f"test-{uuid.uuid4().hex}:session:"
@@ -34,29 +31,11 @@ KEY_PREFIX = f"test-{uuid.uuid4().hex}:session:"
 
 @contextmanager
 def mongodb_server(port: int, storage_path: str = ":memory:") -> Iterator[str]:
-    """A secantus server on `port`; yields its URL once it answers."""
+    """A secantus server on `port`; yields its URL."""
     command = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--storage-path", storage_path, "--log-level", "ERROR"],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"
-    try:
-        with MongoClient(url, serverSelectionTimeoutMS=500) as client:
-            for _ in range(200):
-                try:
-                    client.admin.command("ping")
-                    break
-                except PyMongoError:
-                    if process.poll() is not None:
-                        raise
-                    time.sleep(0.1)
-            else:
-                raise RuntimeError(f"secantus did not answer on port {port}")
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    command += ["--storage-path", storage_path, "--log-level", "ERROR"]
+    with server_process(command, port):
+        yield f"mongodb://127.0.0.1:{port}/{{ cookiecutter.project_slug }}_test"
 
 
 def configured_url() -> str | None:
@@ -120,7 +99,7 @@ class CommandCounter(monitoring.CommandListener):
             set(update["u"]) == {"$set"} and set(update["u"]["$set"]) == {"expires_at"}
             for update in event.command["updates"]
         ):
-            self.traffic.extensions += 1
+            self.traffic.touches += 1
         elif event.command_name in {"insert", "update", "delete", "findAndModify"}:
             self.traffic.writes += 1
 

@@ -97,6 +97,8 @@ class SessionStore(JsonSession):
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
+        if self.touch_pending:
+            return self.touch()
         fields = {
             "data": self.encode(self._get_session(no_load=must_create)),
             "expires_at": self.get_expiry_date(),
@@ -116,7 +118,7 @@ class SessionStore(JsonSession):
         self._saved(fields["expires_at"])
         return None
 
-    def extend_records(self, session_keys: list[str], until: datetime) -> None:
+    def touch_records(self, session_keys: list[str], until: datetime) -> None:
         # An update of the expiry field only.
         ids = [record_id(session_key) for session_key in session_keys]
         with reaching_mongodb():

@@ -1,12 +1,10 @@
 """The Redis session store, as the tests see it: the Redis at REDIS_URL, this run's keys only."""
 
 import functools
-import os
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +14,9 @@ from django.conf import settings
 from django.test import override_settings
 
 import config.sessions
-from {{ cookiecutter.project_slug }}.session_store import EXTEND, UNTIL, script
+from {{ cookiecutter.project_slug }}.session_store import TOUCH, UNTIL, script
 
-from .servers import free_port
+from .servers import free_port, server_process
 from .traffic import Traffic
 
 KEY_PREFIX = f"test-{uuid.uuid4().hex}:session:"
@@ -58,29 +56,11 @@ def use_redis(settings: Any, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     settings.SESSION_STORE = config.sessions.store(lifetime=60, key_prefix=KEY_PREFIX)
 
 
-@contextmanager
-def redis_server(port: int, directory: Path) -> Iterator[None]:
+def redis_server(port: int, directory: Path) -> AbstractContextManager[None]:
     """A Redis of our own on `port`, keeping its data in `directory` across restarts."""
     command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
     command += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(directory)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=os.environ)
-    try:
-        client = redis.Redis(port=port, host="127.0.0.1")
-        for _ in range(200):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if process.poll() is not None:
-                    raise
-                time.sleep(0.05)
-        else:
-            raise RuntimeError(f"redis-server did not answer on port {port}")
-        client.close()
-        yield
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    return server_process(command, port)
 
 
 def app_env() -> dict[str, str]:
@@ -95,7 +75,7 @@ READS = {"GET", "EXISTS"}
 def store_traffic() -> Iterator[Traffic]:
     """Count the commands the app sends to Redis meanwhile (those that succeed)."""
     traffic = Traffic()
-    extend = script(sessions_redis(), EXTEND).sha
+    touch = script(sessions_redis(), TOUCH).sha
     send = redis.Redis.execute_command
 
     def counted(client: redis.Redis, *args: Any, **options: Any) -> Any:
@@ -103,8 +83,8 @@ def store_traffic() -> Iterator[Traffic]:
         command = str(args[0]).upper()
         if command in READS:
             traffic.reads += 1
-        elif command == "EVALSHA" and args[1] == extend:
-            traffic.extensions += 1
+        elif command == "EVALSHA" and args[1] == touch:
+            traffic.touches += 1
         elif command != "SCRIPT LOAD":
             traffic.writes += 1
         return result

@@ -30,7 +30,6 @@ from django.contrib.sessions.backends.base import CreateError, UpdateError
 from redis.backoff import NoBackoff
 from redis.commands.core import Script
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -42,7 +41,7 @@ logger = logging.getLogger(__name__)
 UNTIL = struct.Struct(">d")  # the head of a record: when it ends, in Unix time
 # KEYS: records; ARGV[1]: the new head, ARGV[2]: the same time in milliseconds. Moves the
 # expiry of those that still exist.
-EXTEND = """
+TOUCH = """
 for _, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
     redis.call('SETRANGE', key, 0, ARGV[1])
@@ -116,7 +115,7 @@ class SessionStore(JsonSession):
         record = None
         if self.session_key is not None:
             with reaching_redis():
-                record = self.read(record_key(self.session_key))
+                record = sessions_redis().get(record_key(self.session_key))
         until = None if record is None else record_end(record)
         if until is None or until.timestamp() <= time.time():
             # Unknown, unreadable or expired: never adopt the id the client sent.
@@ -125,15 +124,6 @@ class SessionStore(JsonSession):
             return {}
         self.stored_until = until
         return self.decode(record[UNTIL.size :])  # type: ignore[index]
-
-    @staticmethod
-    def read(key: str) -> bytes | None:
-        try:
-            return sessions_redis().get(key)  # type: ignore[return-value]
-        except ResponseError as error:
-            if str(error).startswith("WRONGTYPE"):
-                return None  # A hash: a session stored by an earlier version of this app.
-            raise
 
     def exists(self, session_key: str | None) -> bool:
         if not session_key:
@@ -144,6 +134,8 @@ class SessionStore(JsonSession):
     def save(self, must_create: bool = False) -> None:
         if self.session_key is None:
             return self.create()
+        if self.touch_pending:
+            return self.touch()
         data = self.encode(self._get_session(no_load=must_create))
         until = self.get_expiry_date()
         record = UNTIL.pack(until.timestamp()) + data.encode()
@@ -168,11 +160,11 @@ class SessionStore(JsonSession):
         with reaching_redis():
             sessions_redis().delete(record_key(session_key))
 
-    def extend_records(self, session_keys: list[str], until: datetime) -> None:
+    def touch_records(self, session_keys: list[str], until: datetime) -> None:
         keys = [record_key(session_key) for session_key in session_keys]
         args = [UNTIL.pack(until.timestamp()), milliseconds(until)]
         with reaching_redis():
-            script(sessions_redis(), EXTEND)(keys=keys, args=args)
+            script(sessions_redis(), TOUCH)(keys=keys, args=args)
 
     @classmethod
     def clear_expired(cls) -> None:

@@ -43,7 +43,8 @@ LOGTO_APP_SECRET = os.environ.get("LOGTO_APP_SECRET", "").strip()
 
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT_CHARACTERS = 10
-PLACEHOLDER_SECRETS = ("change", "placeholder", "your-", "your_", "secret", "django-insecure")
+# What .env.example and tutorials put where a secret belongs (compared case-insensitively).
+PLACEHOLDERS = ("change-me", "changeme", "replace-me", "your-", "secret", "placeholder", "xxx")
 
 
 def production_problems() -> list[str]:
@@ -51,7 +52,7 @@ def production_problems() -> list[str]:
     problems = []
     if not SESSION_SECRET:
         problems.append("SESSION_SECRET is missing")
-    elif SESSION_SECRET.lower().startswith(PLACEHOLDER_SECRETS):
+    elif SESSION_SECRET.lower().startswith(PLACEHOLDERS):
         problems.append("SESSION_SECRET is a placeholder")
     elif len(SESSION_SECRET) < MIN_SECRET_LENGTH:
         problems.append(f"SESSION_SECRET is shorter than {MIN_SECRET_LENGTH} characters")
@@ -63,20 +64,21 @@ def production_problems() -> list[str]:
     if not LOGTO_APP_SECRET:
         problems.append("LOGTO_APP_SECRET is missing")
     if urlsplit(BASE_URL).scheme != "https":
-        problems.append(f"BASE_URL must start with https:// (it is {BASE_URL})")
+        problems.append("BASE_URL is not https")
     return problems
 
 
 if PRODUCTION and (problems := production_problems()):
     # One line per problem (manage.py and gunicorn.conf.py print them as they are).
-    refusals = [f"APP_ENV=production refuses to start: {problem}." for problem in problems]
+    refusals = [f"APP_ENV=production refuses to start: {problem}" for problem in problems]
     raise ImproperlyConfigured("\n".join(refusals))
 
 # Development may run without a secret; a random one only costs the CSRF tokens on restart.
 SECRET_KEY = SESSION_SECRET or get_random_secret_key()
-# Off in development too: visitors get the app's own error pages, never a traceback page.
-# Tracebacks go to the console (LOGGING below).
-DEBUG = False
+# Development shows Django's debug pages (tracebacks, the URL list on a 404). Production
+# shows the app's own error pages and logs tracebacks (LOGGING below): a visitor never gets
+# a traceback page.
+DEBUG = not PRODUCTION
 ALLOWED_HOSTS = [urlsplit(BASE_URL).hostname or "127.0.0.1"]
 if not PRODUCTION:
     ALLOWED_HOSTS += ["127.0.0.1", "localhost", "[::1]"]
@@ -91,7 +93,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "{{ cookiecutter.project_slug }}.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "{{ cookiecutter.project_slug }}.middleware.LogtoUserMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -102,10 +105,23 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "APP_DIRS": True,
-        # The pages need no context processor (Django adds the CSRF token's by itself).
-        "OPTIONS": {"context_processors": []},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
     }
 ]
+# Messages travel in a signed cookie of their own: a page that shows them (base.html) reads
+# no session, so a 503 page for a session store that is down still renders.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+
+# The pages' only style is inline (base.html); files put in the app's static/ folder are
+# served by runserver in development. Production serves none: `collectstatic` to STATIC_ROOT
+# and a server for it (WhiteNoise, or the proxy) come with the first static file.
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # The cookie holds only the session id; Logto's tokens stay in the store.
 SESSION_STORE = sessions.store(lifetime=SESSION_LIFETIME, key_prefix=SESSION_KEY_PREFIX)
@@ -113,6 +129,8 @@ SESSION_STORE = sessions.store(lifetime=SESSION_LIFETIME, key_prefix=SESSION_KEY
 DATABASES = SESSION_STORE.get("DATABASES", {})
 INSTALLED_APPS = [
     *SESSION_STORE.get("INSTALLED_APPS", []),
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
     "{{ cookiecutter.project_slug }}.apps.AppConfig",
 ]
 SESSION_ENGINE = SESSION_STORE["ENGINE"]

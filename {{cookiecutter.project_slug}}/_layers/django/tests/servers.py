@@ -1,4 +1,5 @@
-"""The app in real server processes, served as in production (gunicorn, config.wsgi)."""
+"""Real server processes for the tests: the app served as in production (gunicorn,
+config.wsgi), and stores of the tests' own."""
 
 import os
 import socket
@@ -31,6 +32,26 @@ def serve_app(port: int, env: dict[str, str]) -> Iterator[str]:
     try:
         wait_until_serving(process, url)
         yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def server_process(command: list[str], port: int) -> Iterator[None]:
+    """A server started by `command`, once it takes connections on 127.0.0.1:`port`."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + STARTUP_LIMIT
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[0]} did not listen on port {port}") from None
+                time.sleep(0.05)
+        yield
     finally:
         process.terminate()
         process.wait(timeout=10)

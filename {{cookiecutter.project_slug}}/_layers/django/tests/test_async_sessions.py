@@ -24,7 +24,7 @@ def test_sign_in_and_out_on_a_strict_engine(logto: OidcProvider, settings: Any) 
     token = CSRF_FIELD.search(page.content.decode())
     assert token
     response = client.post("/sign-out", {"csrfmiddlewaretoken": token.group(1)})
-    assert response.status_code == 302
+    assert response.status_code == 303
 
 
 def test_sign_in_under_asgi_on_a_strict_engine(logto: OidcProvider, settings: Any) -> None:

@@ -3,6 +3,7 @@ valid one does (OpenID Connect Back-Channel Logout 1.0)."""
 
 import time
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +17,7 @@ from {{ cookiecutter.project_slug }}.backchannel_logout import LOGOUT_EVENT
 
 from .conftest import csrf_token, session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
+from .servers import free_port
 
 APP_ID = "test-app"
 
@@ -73,7 +75,8 @@ def test_a_logout_token_ends_every_session_of_its_user(logto: OidcProvider, alic
 
     response = deliver(logto.logout_token(APP_ID, sub=alice))
     assert response.status_code == 200, response.content
-    assert response["Cache-Control"] == "no-store"
+    assert response.json() == {"ended_sessions": 2}  # type: ignore[attr-defined]
+    assert "no-store" in response["Cache-Control"]
 
     assert not is_signed_in(laptop)
     assert not is_signed_in(phone)
@@ -164,6 +167,39 @@ def test_a_forged_signature_is_refused(client: Client, logto: OidcProvider, alic
     assert is_signed_in(client)
 
 
+@pytest.mark.parametrize("form", [{}, {"logout_token": ""}], ids=["no field", "empty"])
+def test_a_missing_token_is_named(logto: OidcProvider, form: dict[str, str]) -> None:
+    response = Client().post("/backchannel-logout", form)
+    assert_refused(response)
+    assert response.json()["error_description"] == "logout_token is missing"  # type: ignore[attr-defined]
+
+
+def test_an_invalid_token_is_named(logto: OidcProvider) -> None:
+    description = deliver("not-a-jwt").json()["error_description"]  # type: ignore[attr-defined]
+    assert description.startswith("invalid logout token: ")
+
+
+def test_without_logto_settings_logto_is_told_to_come_back(settings: Any) -> None:
+    settings.LOGTO_ENDPOINT = ""
+    response = deliver("not-a-jwt")
+    assert response.status_code == 503
+    assert response.json() == {  # type: ignore[attr-defined]
+        "error": "temporarily_unavailable",
+        "error_description": "sign-in is not set up",
+    }
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_an_unreachable_logto_is_named(logto: OidcProvider, settings: Any) -> None:
+    settings.LOGTO_ENDPOINT = f"http://127.0.0.1:{free_port()}"
+    response = deliver("not-a-jwt")
+    assert response.status_code == 502
+    assert response.json() == {  # type: ignore[attr-defined]
+        "error": "temporarily_unavailable",
+        "error_description": "Logto is unreachable",
+    }
+
+
 @pytest.mark.parametrize("token", ["", "not-a-jwt", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9."])
 def test_a_missing_or_unsigned_token_is_refused(
     client: Client, logto: OidcProvider, token: str, alice: str
@@ -176,9 +212,10 @@ def test_a_missing_or_unsigned_token_is_refused(
 def test_a_get_is_refused(logto: OidcProvider) -> None:
     response = Client().get("/backchannel-logout")
     assert response.status_code == 405
-    assert response.json()["error"] == "invalid_request"
+    assert response["Allow"] == "POST"
 
 
 def assert_refused(response: HttpResponse) -> None:
     assert response.status_code == 400, response.content
     assert response.json()["error"] == "invalid_request"  # type: ignore[attr-defined]
+    assert "no-store" in response["Cache-Control"]

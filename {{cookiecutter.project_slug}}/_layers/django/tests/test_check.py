@@ -1,22 +1,15 @@
 """The self-check command, run as a user runs it."""
 
 import os
-import socket
 import subprocess
 import sys
 
 from .oidc_provider import OidcProvider
-from .servers import PROJECT_DIR
+from .servers import PROJECT_DIR, free_port
 from .store import app_env
 
 COMMAND = [sys.executable, "manage.py", "logto_check"]
 SECRET = "a-test-secret-that-is-long-enough-for-production"
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def check(provider: OidcProvider, **environment: str) -> subprocess.CompletedProcess[str]:
@@ -47,7 +40,7 @@ def test_a_ready_deployment_passes(provider: OidcProvider) -> None:
 
 
 def test_unreachable_logto_fails(provider: OidcProvider) -> None:
-    result = check(provider, LOGTO_ENDPOINT=f"http://127.0.0.1:{closed_port()}")
+    result = check(provider, LOGTO_ENDPOINT=f"http://127.0.0.1:{free_port()}")
     assert result.returncode == 1
     assert "FAIL  Logto discovery" in result.stdout
     assert "Traceback" not in result.stderr

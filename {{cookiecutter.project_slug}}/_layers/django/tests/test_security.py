@@ -207,16 +207,37 @@ def test_production_settings_pass_the_deployment_checks() -> None:
     ("env", "complaint"),
     [
         ({"SESSION_SECRET": ""}, "SESSION_SECRET is missing"),
-        ({"SESSION_SECRET": "change-me-change-me-change-me-change-me"}, "placeholder"),
-        ({"SESSION_SECRET": "short-but-random-9f3k"}, "shorter than 32"),
+        (
+            {"SESSION_SECRET": "change-me-change-me-change-me-change-me"},
+            "SESSION_SECRET is a placeholder",
+        ),
+        (
+            {"SESSION_SECRET": "short-but-random-9f3k"},
+            "SESSION_SECRET is shorter than 32 characters",
+        ),
         ({"LOGTO_APP_SECRET": ""}, "LOGTO_APP_SECRET is missing"),
-        ({"BASE_URL": "http://app.example"}, "BASE_URL must start with https://"),
+        ({"BASE_URL": "http://app.example"}, "BASE_URL is not https"),
     ],
     ids=["no secret", "placeholder secret", "short secret", "no app secret", "http"],
 )
 def test_production_refuses_to_start(env: dict[str, str], complaint: str) -> None:
     result = manage_check(**env)
     assert result.returncode != 0
-    message = result.stderr.strip().splitlines()[-1]
-    assert "APP_ENV=production refuses to start" in message
-    assert complaint in message
+    refusal = f"APP_ENV=production refuses to start: {complaint}"
+    assert result.stderr.strip().splitlines() == [refusal]
+
+
+@pytest.mark.parametrize(
+    "prefix", ["change-me", "CHANGEME", "replace-me", "your-", "Secret", "placeholder", "xxx"]
+)
+def test_production_refuses_a_placeholder_secret(prefix: str) -> None:
+    result = manage_check(SESSION_SECRET=prefix + "-k3Jd9qLx0Vb7RtY2mWn8PzA4sHc6FuE1gTi5oKe")
+    assert result.returncode != 0
+    refusal = "APP_ENV=production refuses to start: SESSION_SECRET is a placeholder"
+    assert result.stderr.strip().splitlines() == [refusal]
+
+
+@pytest.mark.parametrize(("app_env", "debug"), [("development", "True"), ("production", "False")])
+def test_debug_follows_app_env(app_env: str, debug: str) -> None:
+    # Django's debug pages in development; never a traceback page for a visitor in production.
+    assert django_setting("DEBUG", **{**GOOD_PRODUCTION_ENV, "APP_ENV": app_env}) == debug

@@ -36,11 +36,13 @@ def assert_anonymous(client: Client) -> None:
 
 
 @pytest.mark.parametrize("value", NOT_SESSION_IDS.values(), ids=NOT_SESSION_IDS.keys())
-def test_a_cookie_that_is_no_session_id_is_no_cookie(client: Client, value: str) -> None:
+def test_a_cookie_that_is_no_session_id_is_no_cookie(
+    client: Client, logto: OidcProvider, value: str
+) -> None:
     client.cookies[settings.SESSION_COOKIE_NAME] = value
     with store_traffic() as traffic:
         assert_anonymous(client)
-    assert traffic.reads == traffic.writes == traffic.extensions == 0
+    assert traffic.reads == traffic.writes == traffic.touches == 0
     assert client.get("/healthz").status_code == 200
 
 
@@ -63,7 +65,7 @@ def test_the_app_makes_only_ids_of_its_own_format() -> None:
 
 
 def test_a_stored_session_that_cannot_be_read_is_signed_out(
-    client: Client, caplog: pytest.LogCaptureFixture
+    client: Client, logto: OidcProvider, caplog: pytest.LogCaptureFixture
 ) -> None:
     key = get_random_string(32, VALID_KEY_CHARS)
     store_unreadable_session(key)

@@ -44,7 +44,7 @@ def test_an_unfinished_sign_in_does_not_slide(client: Client, logto: OidcProvide
         for page in ("/", "/profile"):
             response = client.get(page)
             assert settings.SESSION_COOKIE_NAME not in response.cookies
-    assert traffic.writes == traffic.extensions == 0
+    assert traffic.writes == traffic.touches == 0
     assert stored_until(key) == until
 
 

@@ -7,4 +7,4 @@ from dataclasses import dataclass
 class Traffic:
     reads: int = 0
     writes: int = 0  # writes of session data, creations and deletions
-    extensions: int = 0  # writes of an expiry only
+    touches: int = 0  # writes of an expiry only

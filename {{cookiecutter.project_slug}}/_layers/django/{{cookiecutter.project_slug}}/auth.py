@@ -1,23 +1,26 @@
 """The Logto client of one request, on that request's server-side session."""
 
 import asyncio
+import functools
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import import_module
 from typing import Any
 
 import jwt
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token, rotate_token
+from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from logto import LogtoConfig, LogtoException
 
+from .errors import error_page
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
 from .session_index import CLAIMS_KEY
 from .session_storage import KEY_PREFIX, SessionStorage
@@ -42,22 +45,14 @@ def logto_deadline() -> asyncio.Timeout:
     return asyncio.timeout(LOGTO_DEADLINE)
 
 
-def missing_logto_settings() -> list[str]:
-    return [name for name in LOGTO_SETTINGS if not getattr(settings, name)]
-
-
-async def load_session(request: HttpRequest) -> None:
-    """Read the session from its store through Django's async API.
+async def logto_client(request: HttpRequest) -> AppLogtoClient:
+    """The SDK's client on the request's session, loaded through Django's async API.
 
     The SDK's storage is synchronous. Once the session is loaded, its synchronous reads and
     writes only touch the loaded data, so no session engine (a database's included) is
     called synchronously inside the event loop.
     """
     await request.session.aget("_")
-
-
-def session_client(request: HttpRequest) -> AppLogtoClient:
-    """The SDK's client on the request's session, for sync views (they may load it lazily)."""
     config = LogtoConfig(
         endpoint=settings.LOGTO_ENDPOINT,
         appId=settings.LOGTO_APP_ID,
@@ -66,10 +61,56 @@ def session_client(request: HttpRequest) -> AppLogtoClient:
     return AppLogtoClient(config, SessionStorage(request.session))
 
 
-async def logto_client(request: HttpRequest) -> AppLogtoClient:
-    """The SDK's client on the request's session, for async views."""
-    await load_session(request)
-    return session_client(request)
+def get_user(request: HttpRequest) -> Claims | None:
+    """`request.logto_user` (middleware.LogtoUserMiddleware): the signed-in user's ID token
+    claims, or None. Without a session cookie, the session is not even looked at."""
+    if request.session.session_key is None:
+        return None
+    if (claims := session_user(request.session)) is not None:
+        return claims
+    return async_to_sync(aget_user)(request)  # Only an expired ID token needs Logto.
+
+
+async def aget_user(request: HttpRequest) -> Claims | None:
+    """`await request.alogto_user()`: request.logto_user for async views."""
+    if request.session.session_key is None:
+        return None
+    return await signed_in_user(request, await logto_client(request))
+
+
+def sign_in_not_set_up(request: HttpRequest) -> HttpResponse | None:
+    """The 503 page of a view that needs Logto while its settings are missing, else None."""
+    if not (missing := [name for name in LOGTO_SETTINGS if not getattr(settings, name)]):
+        return None
+    names = ", ".join(missing)
+    message = f"Sign-in is not set up yet: set {names} in .env (see README.md)."
+    return error_page(request, 503, "Sign-in is not set up", message)
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Like Django's own decorator: a view for signed-in users only; anyone else is sent to
+    sign in. Sync and async views alike."""
+    if iscoroutinefunction(view):
+
+        @functools.wraps(view)
+        async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if (not_set_up := sign_in_not_set_up(request)) is not None:
+                return not_set_up
+            if await request.alogto_user() is None:  # type: ignore[attr-defined]
+                return redirect("sign-in")
+            return await view(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+        return async_view
+
+    @functools.wraps(view)
+    def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if (not_set_up := sign_in_not_set_up(request)) is not None:
+            return not_set_up
+        if not request.logto_user:  # type: ignore[attr-defined]
+            return redirect("sign-in")
+        return view(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    return sync_view
 
 
 def session_user(session: SessionBase) -> Claims | None:
@@ -83,8 +124,6 @@ def session_user(session: SessionBase) -> Claims | None:
 
 
 def display_name(claims: Claims) -> str:
-    # In Python, not the template: a claim that is missing costs the template language
-    # three caught exceptions.
     return claims.get("name") or claims.get("username") or claims.get("email") or claims["sub"]
 
 

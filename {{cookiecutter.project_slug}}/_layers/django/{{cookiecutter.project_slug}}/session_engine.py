@@ -1,11 +1,12 @@
 """What this app asks of a session engine beyond Django's SessionBase: sliding expiry at
-little cost.
+little cost, and a way to tell whether the store is up.
 
 A request whose session did not change reads the store once and writes nothing. The
 session's expiry still slides: once REFRESH_FRACTION of its lifetime has passed since it
-was last pushed back, the middleware calls `extend()`, which moves the expiry of the record
-(and of the records that index it) without rewriting it. Each engine (session_store.py)
-says when a loaded record expires (`stored_until`) and implements `extend_records()`.
+was last pushed back, the middleware has the session touched rather than saved: `touch()`
+moves the expiry of the record (and of the records that index it) without rewriting it.
+Each engine (session_store.py) says when a loaded record expires (`stored_until`),
+implements `touch_records()` and calls `touch()` from save() when `touch_pending`.
 The engines that are not built on one of Django's (Redis, MongoDB) keep sessions as plain
 JSON: `JsonSession`.
 """
@@ -13,22 +14,20 @@ JSON: `JsonSession`.
 import json
 import logging
 import re
-import time
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, SessionBase
+from django.contrib.sessions.backends.base import CreateError, SessionBase
 from django.utils import timezone
-from django.utils.crypto import get_random_string
-from django.utils.module_loading import import_string
+
+from .session_index import CLAIMS_KEY, index_ids
 
 logger = logging.getLogger(__name__)
 
 # Push a session's expiry back at most once per this share of its lifetime.
 REFRESH_FRACTION = 0.1
-# The session ids that _get_new_session_key() draws (VALID_KEY_CHARS), and no other string.
+# The session ids that Django's _get_new_session_key() draws, and no other string.
 # The back-channel logout index keeps its records under longer ids (session_index.py).
 SESSION_ID = re.compile(r"[a-z0-9]{32}")
 # A session with an expiry of its own (set_expiry(): an unfinished sign-in) does not slide.
@@ -38,34 +37,20 @@ EXPIRY_KEY = "_session_expiry"
 class SlidingSession(SessionBase):
     # When the store lets the loaded record expire; None until one is loaded.
     stored_until: datetime | None = None
+    # Set by the middleware on an unchanged session: save() only pushes its expiry back.
+    touch_pending = False
 
-    def __init__(self, session_key: str | None = None) -> None:
-        # SessionBase's, less its import of SESSION_SERIALIZER: every request makes a
-        # session, anonymous ones too, and only Django's signed encoding (the database
-        # engine's) uses the serializer. The import is most of a session's making (~1 µs).
-        self._session_key = session_key
-        self.accessed = False
-        self.modified = False
-
-    @property
-    def serializer(self) -> Any:
-        return import_string(settings.SESSION_SERIALIZER)
-
-    def extend_records(self, session_keys: list[str], until: datetime) -> None:
+    def touch_records(self, session_keys: list[str], until: datetime) -> None:
         """Move the expiry of the records stored under `session_keys` that still exist to
         `until`, leaving their data alone."""
         raise NotImplementedError
 
-    def _get_new_session_key(self) -> str:
-        # Django looks the new key up first; every engine here refuses to create a record
-        # under a taken key instead (CreateError, and create() draws again): one read less.
-        return get_random_string(32, VALID_KEY_CHARS)
-
-    async def _aget_new_session_key(self) -> str:
-        return self._get_new_session_key()
+    def ping(self) -> None:
+        """Reach the store: SessionStoreUnavailable (errors.py) when it does not answer."""
+        self.exists("ping")
 
     def create(self) -> None:
-        # An engine's save(must_create=True) raises CreateError for a key that is taken.
+        # As Django's engines do: save(must_create=True) raises CreateError for a taken key.
         while True:
             self._session_key = self._get_new_session_key()
             try:
@@ -81,20 +66,23 @@ class SlidingSession(SessionBase):
         self.stored_until = until
         self.modified = False
 
-    def due_for_extension(self) -> bool:
-        if self.stored_until is None or self.session_key is None:
+    def touch_due(self) -> bool:
+        """Whether this session's expiry was last pushed back REFRESH_FRACTION of its
+        lifetime ago or more. A session with an expiry of its own (set_expiry(): an unfinished
+        sign-in) does not slide."""
+        if self.stored_until is None or self.session_key is None or EXPIRY_KEY in self:
             return False
-        # In Unix time: the timedelta arithmetic would cost more than the rest of the check.
-        lifetime = settings.SESSION_COOKIE_AGE
-        left = self.stored_until.timestamp() - time.time()
-        return left <= lifetime * (1 - REFRESH_FRACTION) and EXPIRY_KEY not in self
+        lifetime = timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        return self.stored_until - timezone.now() <= lifetime * (1 - REFRESH_FRACTION)
 
-    def extend(self, index_keys: Iterable[str] = ()) -> None:
+    def touch(self) -> None:
         """Push back this session's expiry, and that of its index records, by a lifetime."""
         assert self.session_key is not None
         until = timezone.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)
-        self.extend_records([self.session_key, *index_keys], until)
-        self.stored_until = until
+        claims = self.get(CLAIMS_KEY)
+        self.touch_records([self.session_key, *(index_ids(claims) if claims else ())], until)
+        self._saved(until)
+        self.touch_pending = False
 
 
 class JsonSession(SlidingSession):

@@ -82,11 +82,11 @@ def remove(session_key: str, claims: dict[str, Any]) -> None:
             record(entry_id).delete(entry_id)
 
 
-def first_delivery(logout: LogoutToken) -> bool:
-    """Remember the token's `jti` until it expires; False when it was remembered already."""
-    seen = record(record_id("jti", logout.jti))
+def remember(key: str, until: datetime) -> bool:
+    """Keep the record `key` until `until`; False when it was kept already (a replay)."""
+    seen = record(key)
     seen.clear()
-    seen.set_expiry(datetime.fromtimestamp(logout.exp, UTC) + timedelta(seconds=LEEWAY))
+    seen.set_expiry(until)
     try:
         seen.save(must_create=True)
     except CreateError:
@@ -97,8 +97,9 @@ def first_delivery(logout: LogoutToken) -> bool:
 def end_sessions(logout: LogoutToken) -> int:
     """End the sessions a valid logout token names: Logto's session `sid` when it names
     one, else every session of the user `sub`. A replayed token ends none."""
-    if not first_delivery(logout):
-        return 0
+    until = datetime.fromtimestamp(logout.exp, UTC) + timedelta(seconds=LEEWAY)
+    if not remember(record_id("jti", logout.jti), until):
+        return 0  # Acted on already.
     if logout.sid:
         entries = [record_id("sid", logout.sid)]
     else:

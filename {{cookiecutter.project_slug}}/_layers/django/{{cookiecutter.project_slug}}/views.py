@@ -1,19 +1,17 @@
 """Sign-in with Logto: the views that call Logto through the SDK are async."""
 
-import functools
 import logging
 from importlib import import_module
 
 import jwt
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.utils.autoreload import file_changed
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_cookie
 from logto import LogtoException
 
 from . import session_index
@@ -22,14 +20,12 @@ from .auth import (
     csrf_token,
     display_name,
     keep_claims,
+    login_required,
     logto_client,
     logto_deadline,
-    missing_logto_settings,
     new_csrf_token,
     safe_next,
-    session_client,
-    session_user,
-    signed_in_user,
+    sign_in_not_set_up,
 )
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
 from .errors import SessionStoreUnavailable, error_page, log_store_failure
@@ -52,42 +48,12 @@ def logto_unreachable(request: HttpRequest) -> HttpResponse:
     )
 
 
-@functools.lru_cache(maxsize=1024)
-def home_page(name: str | None = None, csrf_token: str | None = None) -> str:
-    """The home page as the user `name` sees it (None: an anonymous visitor).
-
-    It depends on nothing else, and neither changes during a session (`csrf_token` is the
-    session's own: auth.csrf_token). So each page is rendered once, for all anonymous
-    visitors or for one session, not on every visit; the 1,024 latest are kept.
-    """
-    # `user` only tells base.html's menu whether someone is signed in.
-    context = {"user": name, "name": name, "csrf_token": csrf_token}
-    return render_to_string("{{ cookiecutter.project_slug }}/index.html", context)
-
-
-@receiver(file_changed, dispatch_uid="{{ cookiecutter.project_slug }}.home_page")
-def template_changed(**kwargs: object) -> None:
-    # runserver's autoreloader takes a template edit without a restart (it empties Django's
-    # template cache): the pages follow it.
-    home_page.cache_clear()
-
-
+@vary_on_cookie  # The page says who is signed in.
 def index(request: HttpRequest) -> HttpResponse:
-    # A plain view, unlike the others: every visit comes here, and the session alone says
-    # who is signed in. Only an expired ID token needs Logto, to refresh it. Without a
-    # session cookie, the session is not even looked at.
-    user = None
-    if request.session.session_key is not None:
-        user = session_user(request.session)
-        if user is None and SessionStorage(request.session).get("refreshToken") is not None:
-            user = async_to_sync(signed_in_user)(request, session_client(request))
-    if user is None:
-        response = HttpResponse(home_page())
-    else:
-        response = HttpResponse(home_page(display_name(user), csrf_token(request)))
-    # The page says who is signed in, even where no session was looked at. (Set, not
-    # patched as @vary_on_cookie and @never_cache do: the response has neither header yet.)
-    response["Vary"] = "Cookie"
+    context = {}
+    if user := request.logto_user:  # type: ignore[attr-defined]
+        context = {"user": user, "name": display_name(user), "csrf_token": csrf_token(request)}
+    response = render(request, "{{ cookiecutter.project_slug }}/index.html", context)
     if request.session.session_key is not None:
         response["Cache-Control"] = "private, no-store"  # a session's page: never kept
     return response
@@ -95,10 +61,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 async def sign_in(request: HttpRequest) -> HttpResponse:
-    if missing := missing_logto_settings():
-        names = ", ".join(missing)
-        message = f"Sign-in is not set up: set {names} in .env (see README.md)."
-        return error_page(request, 503, "Sign-in is not configured", message)
+    if (not_set_up := sign_in_not_set_up(request)) is not None:
+        return not_set_up
     client = await logto_client(request)
     try:
         async with logto_deadline():
@@ -115,6 +79,8 @@ async def sign_in(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 async def callback(request: HttpRequest) -> HttpResponse:
+    if (not_set_up := sign_in_not_set_up(request)) is not None:
+        return not_set_up
     client = await logto_client(request)
     if SessionStorage(request.session).get("signInSession") is None:
         message = "No sign-in was started in this browser, or it has already finished."
@@ -143,17 +109,16 @@ async def callback(request: HttpRequest) -> HttpResponse:
     request.session.set_expiry(None)  # Signed in: the session lives SESSION_LIFETIME.
     # A new session id for the signed-in session; the old record is deleted from the store.
     await request.session.acycle_key()
-    request.session.modified = False  # Stored whole under the new id just now.
     # Indexed under the new id, so that a back-channel logout from Logto can end it.
     await session_index.aadd(request.session.session_key, claims)
     return redirect(next_url)
 
 
 @never_cache
+@login_required
 async def profile(request: HttpRequest) -> HttpResponse:
     client = await logto_client(request)
-    if (claims := await signed_in_user(request, client)) is None:
-        return redirect("sign-in")
+    claims = await request.alogto_user()  # type: ignore[attr-defined]
     try:
         async with logto_deadline():
             userinfo = (await client.fetchUserInfo()).model_dump(exclude_none=True)
@@ -181,49 +146,46 @@ async def sign_out(request: HttpRequest) -> HttpResponse:
         await session_index.aremove(request.session.session_key, claims)
     # Deletes the whole record from the store; the cookie goes with it.
     await request.session.aflush()
-    return redirect(end_session_url)
+    return HttpResponseRedirect(end_session_url, status=303)  # See Other: GET it
 
 
 @csrf_exempt  # Logto's server posts here, not a browser, and it has no CSRF token.
+@never_cache  # as Back-Channel Logout 1.0 asks of every answer
+@require_POST
 async def backchannel_logout(request: HttpRequest) -> HttpResponse:
     """OpenID Connect Back-Channel Logout: Logto ends the sessions of a user (or of one of
     their Logto sessions) here when they sign out elsewhere or an admin ends their session."""
-    if request.method != "POST":
-        return logout_refused("POST a logout_token", status=405)
-    if missing_logto_settings():
-        return logout_refused("sign-in is not configured", status=503)
+    if sign_in_not_set_up(request) is not None:
+        return logout_refused(503, "temporarily_unavailable", "sign-in is not set up")
+    if not (token := request.POST.get("logout_token", "")):
+        return logout_refused(400, "invalid_request", "logout_token is missing")
     try:
         async with logto_deadline():
             core = await oidc_core(settings.LOGTO_ENDPOINT)
         # The JWKS client fetches Logto's keys synchronously (once a day, or for a new key).
         validate = sync_to_async(validate_logout_token, thread_sensitive=False)
-        logout = await validate(request.POST.get("logout_token", ""), core, settings.LOGTO_APP_ID)
+        logout = await validate(token, core, settings.LOGTO_APP_ID)
     except LOGTO_DOWN:
         logger.warning("Logto's discovery document is out of reach", exc_info=True)
-        return logout_refused("Logto is unreachable", status=502)
+        return logout_refused(502, "temporarily_unavailable", "Logto is unreachable")
     except InvalidLogoutTokenError as error:
         logger.info("Logout token refused: %s", error)
-        return logout_refused(str(error))
+        return logout_refused(400, "invalid_request", f"invalid logout token: {error}")
     ended = await session_index.aend_sessions(logout)
     logger.info("Back-channel logout ended %d session(s)", ended)
-    response = HttpResponse(status=200)
-    response["Cache-Control"] = "no-store"  # as Back-Channel Logout 1.0 asks
-    return response
+    return JsonResponse({"ended_sessions": ended})
 
 
-def logout_refused(reason: str, status: int = 400) -> JsonResponse:
+def logout_refused(status: int, error: str, description: str) -> JsonResponse:
     """An answer for Logto (OpenID Connect Back-Channel Logout 1.0, section 2.8)."""
-    error = "invalid_request" if status < 500 else "temporarily_unavailable"
-    response = JsonResponse({"error": error, "error_description": reason}, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
+    return JsonResponse({"error": error, "error_description": description}, status=status)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
     kind = settings.SESSION_STORE["KIND"]
     store = import_module(settings.SESSION_ENGINE).SessionStore()
     try:
-        store.exists("healthz")
+        store.ping()
     except SessionStoreUnavailable as error:
         down = {"status": "unavailable", "session_store": f"{kind}: down"}
         response = JsonResponse(down, status=503)
