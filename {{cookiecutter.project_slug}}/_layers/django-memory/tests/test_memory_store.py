@@ -56,15 +56,28 @@ def test_a_flood_of_sign_ins_evicts_no_signed_in_session(
     assert alice.get("/profile").status_code == 200
 
 
-def test_a_full_store_lets_unfinished_sign_ins_go_first() -> None:
+def test_a_store_full_of_signed_in_sessions_still_lets_someone_sign_in() -> None:
     store = MemoryStore(max_entries=10)
     until = datetime.now(UTC) + timedelta(hours=1)
-    store.put("signed-in-0", Entry(b"", until), create=True)
-    store.put("signing-in", Entry(b"", until), create=True, unfinished=True)
-    for number in range(1, 10):
+    for number in range(10):
         store.put(f"signed-in-{number}", Entry(b"", until), create=True)
-    assert "signing-in" not in store.entries
-    assert list(store.entries) == [f"signed-in-{number}" for number in range(10)]
+    store.put("signing-in", Entry(b"", until), create=True, unfinished=True)
+    assert "signing-in" in store.entries  # kept within the bound of unfinished sign-ins
+    store.put("signing-in", Entry(b"", until), create=False)  # the callback finished it
+    assert list(store.entries) == [f"signed-in-{number}" for number in range(1, 10)] + [
+        "signing-in"
+    ]
+
+
+def test_a_full_store_lets_the_next_person_sign_in(
+    logto: OidcProvider, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SESSION_MEMORY_MAX_ENTRIES", "10")
+    settings.SESSION_STORE = sessions.store(lifetime=60, key_prefix="full:")
+    for number in range(12):
+        browser = Client()
+        sign_in(browser, logto, sub=f"user-{number}")
+        assert browser.get("/profile").status_code == 200
 
 
 @pytest.mark.parametrize("value", ["0", "-3", "many", "1e4"])

@@ -1,8 +1,9 @@
 """A Django session engine in this process's memory: a bounded dict, oldest out first.
 
 Unfinished sign-ins (sessions that /sign-in wrote and no callback has finished) have a bound
-of their own, a tenth of the whole: anyone can start as many as they like, so a flood of
-them only pushes out other unfinished sign-ins, never a signed-in session.
+of their own, a tenth of SESSION_MEMORY_MAX_ENTRIES beside it: anyone can start as many as
+they like, so a flood of them only pushes out other unfinished sign-ins, never a signed-in
+session.
 
 Sessions live as long as the process and are not shared between processes: serve with one
 worker (config/sessions.py warns otherwise). They are kept pickled, as a store outside the
@@ -62,7 +63,8 @@ class MemoryStore:
     def put(self, key: str, entry: Entry, *, create: bool, unfinished: bool = False) -> bool:
         """Store `entry` under a new key (`create`) or an existing one; False if it is not.
 
-        When full, unfinished sign-ins go first, and they never take more than their bound.
+        Unfinished sign-ins and the rest are bounded apart, each oldest out first: a new
+        sign-in never pushes out a signed-in session, nor a full store a new sign-in.
         """
         with self.lock:
             if (key in self.entries) == create:
@@ -76,8 +78,8 @@ class MemoryStore:
                 self.unfinished.pop(key, None)
             while len(self.unfinished) > self.max_unfinished:
                 self._remove(next(iter(self.unfinished)))
-            while len(self.entries) > self.max_entries:
-                self._remove(next(iter(self.unfinished or self.entries)))
+            while len(self.entries) - len(self.unfinished) > self.max_entries:
+                self._remove(next(key for key in self.entries if key not in self.unfinished))
         return True
 
     def _remove(self, key: str) -> None:
