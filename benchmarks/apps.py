@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -204,7 +205,10 @@ def start_bare(
     if Path(argv[0]).name == "gunicorn" and config.is_file():
         # gunicorn reads ./gunicorn.conf.py: the bare app gets the app's (threads and all).
         argv[1:1] = ["--config", str(config)]
-    env = plain_env(PYTHONPATH=str(BARE_APPS), **(record.env if record else {}))
+    # The project on the path too: its gunicorn.conf.py reads the project's settings at start
+    # (Django's `config.settings` is no installed package).
+    path = os.pathsep.join([str(BARE_APPS), str(project)])
+    env = plain_env(PYTHONPATH=path, **(record.env if record else {}))
     return start_server(
         processes, f"bare {framework}", argv, cwd=BARE_APPS, env=env, port=port,
         log=workdir / f"bare-{framework}.log", ready_path="/",
