@@ -27,7 +27,12 @@ def is_no_store(response: HttpResponse) -> bool:
     return "no-store" in response.get("Cache-Control", "")
 
 
-def test_every_route_sends_the_security_headers(client: Client, logto: OidcProvider) -> None:
+# Pages that are the same for everyone, or show no session; every other route is private.
+PUBLIC_ROUTES = {"/ anonymous", "/healthz", "404"}
+
+
+def responses_of_every_route(client: Client, logto: OidcProvider) -> dict[str, HttpResponse]:
+    """Each route's answer, anonymous and through a sign-in and sign-out of `client`."""
     anonymous = Client(enforce_csrf_checks=True)
     responses = {
         "/ anonymous": anonymous.get("/"),
@@ -41,13 +46,19 @@ def test_every_route_sends_the_security_headers(client: Client, logto: OidcProvi
     }
     authorization = client.get("/sign-in")
     responses["/sign-in"] = authorization
-    callback_url = logto.authorize(authorization["Location"])
-    responses["/callback"] = client.get(callback_url)
+    responses["/callback"] = client.get(logto.authorize(authorization["Location"]))
     responses["/ signed in"] = client.get("/")
     responses["/profile"] = client.get("/profile")
+    responses["POST /sign-out refused"] = client.post(
+        "/sign-out", {"csrfmiddlewaretoken": "x" * 64}
+    )
     form = {"csrfmiddlewaretoken": csrf_token(client)}
     responses["POST /sign-out"] = client.post("/sign-out", form)
-    for route, response in responses.items():
+    return responses
+
+
+def test_every_route_sends_the_security_headers(client: Client, logto: OidcProvider) -> None:
+    for route, response in responses_of_every_route(client, logto).items():
         try:
             assert_security_headers(response)
         except (AssertionError, KeyError) as error:
@@ -71,24 +82,11 @@ def test_production_responses_send_them_too(proxied: bool) -> None:
 
 
 def test_pages_of_a_session_are_never_stored(client: Client, logto: OidcProvider) -> None:
-    anonymous = Client(enforce_csrf_checks=True)
+    responses = responses_of_every_route(client, logto)
+    assert responses["POST /sign-out refused"].status_code == 403
     private = {
-        "/profile anonymous": anonymous.get("/profile"),
-        "/callback without a sign-in": anonymous.get("/callback?code=x&state=y"),
-        "GET /sign-out": anonymous.get("/sign-out"),
-        "POST /sign-out without a token": anonymous.post("/sign-out"),
-        "/backchannel-logout refused": anonymous.post("/backchannel-logout"),
+        route: response for route, response in responses.items() if route not in PUBLIC_ROUTES
     }
-    authorization = client.get("/sign-in")
-    private["/sign-in"] = authorization
-    private["/callback"] = client.get(logto.authorize(authorization["Location"]))
-    private["/ signed in"] = client.get("/")
-    private["/profile"] = client.get("/profile")
-    refused = client.post("/sign-out", {"csrfmiddlewaretoken": "x" * 64})
-    assert refused.status_code == 403
-    private["POST /sign-out refused"] = refused
-    form = {"csrfmiddlewaretoken": csrf_token(client)}
-    private["POST /sign-out"] = client.post("/sign-out", form)
     stored = [route for route, response in private.items() if not is_no_store(response)]
     assert stored == []
 
