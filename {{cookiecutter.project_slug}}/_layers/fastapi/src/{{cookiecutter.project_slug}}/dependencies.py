@@ -1,10 +1,11 @@
-"""Request dependencies: the settings, the Logto client, and who is signed in."""
+"""Request dependencies: the settings, the Logto client, who is signed in, and the check of
+the forms that change a signed-in session."""
 
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, HTTPException, Request
 from logto import LogtoConfig
 
 from .claims import Claims, current_claims, display_name
@@ -12,7 +13,7 @@ from .config import Settings
 from .errors import LogtoNotConfiguredError, SignInRequiredError
 from .logout_index import keep_indexed
 from .logto_client import AppLogtoClient
-from .security import csrf_token
+from .security import csrf_token, is_same_origin, is_valid_csrf_token
 from .session_middleware import app_session
 from .session_storage import SessionStorage
 from .tokens import refreshed_claims
@@ -90,3 +91,15 @@ async def current_user(settings: SettingsDep, user: OptionalUser) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def same_site_form(
+    request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form()] = ""
+) -> None:
+    """Refuse (403) a form of the session's pages posted from another site, or without the
+    session's CSRF token; as sign-out does."""
+    origin = request.headers.get("origin")
+    if not is_same_origin(origin, settings.origin) or not is_valid_csrf_token(
+        request.session, csrf_token
+    ):
+        raise HTTPException(403, "This form has expired. Please reload the page and try again.")
