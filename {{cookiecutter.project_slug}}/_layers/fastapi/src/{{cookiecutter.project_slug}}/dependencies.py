@@ -1,5 +1,5 @@
-"""Request dependencies: the settings, the Logto client, who is signed in, and the check of
-the forms that change a signed-in session."""
+"""Request dependencies: the settings, the Logto client, who is signed in, their access
+tokens, and the check of the forms that change a signed-in session."""
 
 from dataclasses import dataclass
 from functools import cache
@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Form, HTTPException, Request
 from logto import LogtoConfig
+from logto.models.oidc import UserInfoScope
 
 from .claims import Claims, current_claims, display_name
 from .config import Settings
@@ -16,7 +17,7 @@ from .logto_client import AppLogtoClient
 from .security import csrf_token, is_same_origin, is_valid_csrf_token
 from .session_middleware import app_session
 from .session_storage import SessionStorage
-from .tokens import refreshed_claims
+from .tokens import ResourceTokens, refreshed_claims
 
 # Dependencies are `async def` even where they do not await: FastAPI runs a plain `def`
 # in a worker thread, which costs a request more than the dependency itself.
@@ -30,13 +31,35 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 @cache
-def logto_config(endpoint: str, app_id: str, app_secret: str) -> LogtoConfig:
+def logto_config(
+    endpoint: str,
+    app_id: str,
+    app_secret: str,
+    scopes: tuple[str, ...] = (),
+    resources: tuple[str, ...] = (),
+) -> LogtoConfig:
     """Made once, not per request: it is a pydantic model, validated as it is made."""
-    return LogtoConfig(endpoint=endpoint, appId=app_id, appSecret=app_secret)
+    # The SDK asks for organization tokens only when its scopes hold its own member for
+    # Logto's organizations scope, not the same scope as a string.
+    organizations = UserInfoScope.organizations
+    sdk_scopes = [organizations if scope == organizations.value else scope for scope in scopes]
+    return LogtoConfig(
+        endpoint=endpoint,
+        appId=app_id,
+        appSecret=app_secret,
+        scopes=sdk_scopes,
+        resources=list(resources),
+    )
 
 
 def logto_client_for(settings: Settings, session: dict[str, Any]) -> AppLogtoClient:
-    config = logto_config(settings.logto_endpoint, settings.logto_app_id, settings.logto_app_secret)
+    config = logto_config(
+        settings.logto_endpoint,
+        settings.logto_app_id,
+        settings.logto_app_secret,
+        tuple(settings.sign_in_scopes),
+        tuple(settings.logto_resources),
+    )
     return AppLogtoClient(config, storage=SessionStorage(session))
 
 
@@ -91,6 +114,14 @@ async def current_user(settings: SettingsDep, user: OptionalUser) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def resource_tokens(request: Request, user: CurrentUser) -> ResourceTokens:
+    """The signed-in user's access tokens for API resources and organizations."""
+    return ResourceTokens(request, user.logto)
+
+
+Tokens = Annotated[ResourceTokens, Depends(resource_tokens)]
 
 
 async def same_site_form(

@@ -19,7 +19,8 @@ SECURITY_HEADERS = {
 }
 # Their every answer is one visitor's: their tokens, their profile, their sign-in.
 PRIVATE_PATHS = frozenset(
-    {"/profile", "/sign-in", "/callback", "/sign-out", "/backchannel-logout", "/sessions"}
+    {"/profile", "/sign-in", "/callback", "/sign-out", "/backchannel-logout"}
+    | {"/tokens", "/call-api", "/sessions"}
 )
 PRIVATE_PREFIXES = ("/sessions/",)  # the forms that end sessions
 HOME = "/"  # the same for every anonymous visitor; one visitor's own once they have a session
