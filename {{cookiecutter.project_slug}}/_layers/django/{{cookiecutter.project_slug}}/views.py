@@ -1,13 +1,18 @@
 """Sign-in with Logto: the views that call Logto through the SDK are async."""
 
 import logging
+import time
+from datetime import timedelta
 from importlib import import_module
+from typing import Any
 
 import jwt
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -28,9 +33,10 @@ from .auth import (
     sign_in_not_set_up,
 )
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
+from .devices import device_summary, session_handle, timestamp
 from .errors import SessionStoreUnavailable, error_page, log_store_failure
 from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, oidc_core
-from .session_index import CLAIMS_KEY
+from .session_index import CLAIMS_KEY, DEVICE_KEY, SIGNED_IN_AT_KEY
 from .session_storage import SessionStorage
 
 logger = logging.getLogger(__name__)
@@ -106,6 +112,9 @@ async def callback(request: HttpRequest) -> HttpResponse:
     if (claims := keep_claims(request, client)) is None:
         return logto_unreachable(request)  # Logto sent an ID token that has expired already.
     new_csrf_token(request)  # A new CSRF secret with each sign-in, as Django's login() does.
+    # For the "your devices" page: when, and from which browser.
+    request.session[SIGNED_IN_AT_KEY] = int(time.time())
+    request.session[DEVICE_KEY] = device_summary(request.headers.get("User-Agent"))
     request.session.set_expiry(None)  # Signed in: the session lives SESSION_LIFETIME.
     # A new session id for the signed-in session; the old record is deleted from the store.
     await request.session.acycle_key()
@@ -127,6 +136,70 @@ async def profile(request: HttpRequest) -> HttpResponse:
     context = {"user": claims, "claims": claims, "userinfo": userinfo}
     context["csrf_token"] = csrf_token(request)
     return render(request, "{{ cookiecutter.project_slug }}/profile.html", context)
+
+
+@never_cache
+@login_required
+def sessions(request: HttpRequest) -> HttpResponse:
+    """Your devices: this user's signed-in sessions in this app, this one first, then the
+    others, the most recently seen first. The index and each listed record are read."""
+    user = request.logto_user  # type: ignore[attr-defined]
+    this = request.session
+    others = [
+        session
+        for session in session_index.user_sessions(user["sub"])
+        if session.session_key != this.session_key
+    ]
+    others.sort(key=lambda session: session.stored_until, reverse=True)
+    devices = [device(this, current=True), *(device(session) for session in others)]
+    context = {"user": user, "devices": devices, "csrf_token": csrf_token(request)}
+    return render(request, "{{ cookiecutter.project_slug }}/sessions.html", context)
+
+
+def device(session: SessionBase, *, current: bool = False) -> dict[str, Any]:
+    """What the devices page shows of a session: its handle, never its id."""
+    # Last seen: when its expiry was last pushed back (to know more, every request would
+    # have to write to the store).
+    last_seen = session.stored_until - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    signed_in_at = session.get(SIGNED_IN_AT_KEY)
+    return {
+        "summary": session.get(DEVICE_KEY) or device_summary(None),
+        "signed_in": "at an unknown time" if signed_in_at is None else timestamp(signed_in_at),
+        "last_seen": timestamp(last_seen.timestamp()),
+        "current": current,
+        "handle": session_handle(session.session_key),
+    }
+
+
+@never_cache
+@require_POST
+@login_required
+def end_session(request: HttpRequest, handle: str) -> HttpResponse:
+    """End one of the user's sessions, named by its handle (CsrfViewMiddleware has checked
+    the form's token and Origin). A handle of no session of this user: 404, nothing ends."""
+    user, this = request.logto_user, request.session  # type: ignore[attr-defined]
+    if handle == session_handle(this.session_key):
+        # This one: signed out here, as by the sign-out button (Logto's session stays).
+        session_index.remove(this.session_key, this[CLAIMS_KEY])
+        this.flush()
+        return HttpResponseRedirect(reverse("index"), status=303)
+    for session in session_index.user_sessions(user["sub"]):
+        if session_handle(session.session_key) == handle:
+            session_index.end_session(session.session_key, session)
+            return HttpResponseRedirect(reverse("sessions"), status=303)
+    raise Http404("No session of yours has this handle.")
+
+
+@never_cache
+@require_POST
+@login_required
+def end_other_sessions(request: HttpRequest) -> HttpResponse:
+    """End every session of the user but this one."""
+    user, this = request.logto_user, request.session  # type: ignore[attr-defined]
+    for session in session_index.user_sessions(user["sub"]):
+        if session.session_key != this.session_key:
+            session_index.end_session(session.session_key, session)
+    return HttpResponseRedirect(reverse("sessions"), status=303)
 
 
 @never_cache
