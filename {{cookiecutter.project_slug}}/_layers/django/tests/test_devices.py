@@ -15,6 +15,7 @@ from {{ cookiecutter.project_slug }}.session_index import DEVICE_KEY, SIGNED_IN_
 
 from .conftest import CSRF_FIELD, indexed_sessions, session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
+from .store import store_traffic
 from .test_security import expired_id_token, replace_stored_tokens
 
 FIREFOX_ON_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
@@ -102,6 +103,19 @@ def test_the_page_lists_the_users_own_sessions_this_one_first(
     assert "Chrome" not in page and handle_of(bob) not in page
     for client in (laptop, phone, bob):
         assert key_of(client) not in page
+
+
+def test_the_page_reads_the_index_and_each_session_and_writes_nothing(
+    logto: OidcProvider, alice: str
+) -> None:
+    laptop, phone, tablet = browser(), browser(SAFARI_ON_IOS), browser(CHROME_ON_WINDOWS)
+    for client in (laptop, phone, tablet):
+        sign_in(client, logto, sub=alice)
+    devices_page(laptop)  # the CSRF token of its forms is made once, at the first page
+    with store_traffic() as traffic:
+        assert len(entries(devices_page(laptop))) == 3
+    # This session, the index, the two other sessions.
+    assert (traffic.reads, traffic.writes, traffic.touches) == (4, 0, 0)
 
 
 def test_a_single_session_has_nothing_to_end(logto: OidcProvider, alice: str) -> None:

@@ -127,12 +127,14 @@ def end_session(session_key: str, session: SessionBase | None = None) -> bool:
     return claims is not None
 
 
-def user_sessions(sub: str) -> list[SessionBase]:
-    """The stored sessions signed in as the user `sub`, loaded (each knows its
-    `stored_until`). Index entries whose record is gone, or is no session of `sub`, are
-    left out."""
+def other_sessions(sub: str, this_key: str) -> list[SessionBase]:
+    """The stored sessions signed in as the user `sub` other than `this_key`, loaded (each
+    knows its `stored_until`). Index entries whose record is gone, or is no session of
+    `sub`, are left out."""
     sessions = []
     for session_key in record(record_id("sub", sub)).get(SESSIONS, []):
+        if session_key == this_key:
+            continue
         session = record(session_key)
         if (claims := session.get(CLAIMS_KEY)) is not None and claims["sub"] == sub:
             sessions.append(session)

@@ -145,11 +145,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
     others, the most recently seen first. The index and each listed record are read."""
     user = request.logto_user  # type: ignore[attr-defined]
     this = request.session
-    others = [
-        session
-        for session in session_index.user_sessions(user["sub"])
-        if session.session_key != this.session_key
-    ]
+    others = session_index.other_sessions(user["sub"], this.session_key)
     others.sort(key=lambda session: session.stored_until, reverse=True)
     devices = [device(this, current=True), *(device(session) for session in others)]
     context = {"user": user, "devices": devices, "csrf_token": csrf_token(request)}
@@ -183,7 +179,7 @@ def end_session(request: HttpRequest, handle: str) -> HttpResponse:
         session_index.remove(this.session_key, this[CLAIMS_KEY])
         this.flush()
         return HttpResponseRedirect(reverse("index"), status=303)
-    for session in session_index.user_sessions(user["sub"]):
+    for session in session_index.other_sessions(user["sub"], this.session_key):
         if session_handle(session.session_key) == handle:
             session_index.end_session(session.session_key, session)
             return HttpResponseRedirect(reverse("sessions"), status=303)
@@ -196,9 +192,8 @@ def end_session(request: HttpRequest, handle: str) -> HttpResponse:
 def end_other_sessions(request: HttpRequest) -> HttpResponse:
     """End every session of the user but this one."""
     user, this = request.logto_user, request.session  # type: ignore[attr-defined]
-    for session in session_index.user_sessions(user["sub"]):
-        if session.session_key != this.session_key:
-            session_index.end_session(session.session_key, session)
+    for session in session_index.other_sessions(user["sub"], this.session_key):
+        session_index.end_session(session.session_key, session)
     return HttpResponseRedirect(reverse("sessions"), status=303)
 
 
