@@ -165,6 +165,7 @@ async def tokens(request: HttpRequest) -> HttpResponse:
             for org in user.get("organizations") or []
         ]
     context = {"user": user, "resources": resources, "organizations": organizations}
+    context["csrf_token"] = csrf_token(request)
     return render(request, "{{ cookiecutter.project_slug }}/tokens.html", context)
 
 
@@ -184,6 +185,7 @@ async def call_api(request: HttpRequest) -> HttpResponse:
     """Call API_URL with an access token for the first of LOGTO_RESOURCES, as a view of your
     own would call your API."""
     context: dict[str, Any] = {"user": await request.alogto_user()}  # type: ignore[attr-defined]
+    context["csrf_token"] = csrf_token(request)
     if not (settings.API_URL and settings.LOGTO_RESOURCES):
         context["note"] = "No API is set up: set API_URL and LOGTO_RESOURCES in .env."
     else:
