@@ -29,9 +29,7 @@ def resource_problem(indicator: str) -> str | None:
     return None
 
 
-def sign_in_scopes(
-    scopes: list[str], organization_scopes: list[str]
-) -> list[str | UserInfoScope]:
+def sign_in_scopes(scopes: list[str], organization_scopes: list[str]) -> list[str | UserInfoScope]:
     """The scopes sign-in asks for beyond the SDK's own: organization scopes bring Logto's
     organizations scope (the organization IDs in the ID token, organization tokens).
 

@@ -20,16 +20,10 @@ from django.middleware.csrf import get_token, rotate_token
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from logto import LogtoConfig, LogtoException
-from logto.models.oidc import UserInfoScope
 
 from .errors import error_page
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
-from .resource_tokens import (
-    ORGANIZATIONS_SCOPE,
-    organization_resource,
-    refusal_reason,
-    sign_in_scopes,
-)
+from .resource_tokens import organization_resource, refusal_reason, sign_in_scopes
 from .session_index import CLAIMS_KEY
 from .session_storage import KEY_PREFIX, SessionStorage
 
@@ -61,14 +55,11 @@ async def logto_client(request: HttpRequest) -> AppLogtoClient:
     called synchronously inside the event loop.
     """
     await request.session.aget("_")
-    scopes = sign_in_scopes(settings.LOGTO_SCOPES, settings.LOGTO_ORGANIZATION_SCOPES)
     config = LogtoConfig(
         endpoint=settings.LOGTO_ENDPOINT,
         appId=settings.LOGTO_APP_ID,
         appSecret=settings.LOGTO_APP_SECRET or None,
-        # The SDK knows the organizations scope by its own enum member only: with it, sign-in
-        # asks for Logto's organizations resource, and organization tokens may be asked for.
-        scopes=[UserInfoScope.organizations if s == ORGANIZATIONS_SCOPE else s for s in scopes],
+        scopes=sign_in_scopes(settings.LOGTO_SCOPES, settings.LOGTO_ORGANIZATION_SCOPES),
         resources=settings.LOGTO_RESOURCES,
     )
     return AppLogtoClient(config, SessionStorage(request.session))
