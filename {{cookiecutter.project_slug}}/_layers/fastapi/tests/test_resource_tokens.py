@@ -21,6 +21,7 @@ import httpx2
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
+from logto.models.oidc import UserInfoScope
 from logto.models.response import TokenResponse
 from logto.OidcCore import OidcCore
 from pydantic import ValidationError
@@ -87,7 +88,7 @@ def test_list_settings_are_split_on_spaces_and_commas_without_repeats(
     )
     assert settings.logto_scopes == ["email", "phone"]
     assert settings.logto_resources == ["https://a.example.com", "https://b.example.com"]
-    organizations = "urn:logto:scope:organizations"
+    organizations = UserInfoScope.organizations  # as the SDK knows it
     assert settings.sign_in_scopes == ["email", "phone", organizations, "read:org"]
     assert settings.organizations_enabled
     unset = make_settings(store_settings)

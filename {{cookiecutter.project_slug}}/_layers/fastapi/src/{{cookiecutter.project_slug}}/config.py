@@ -5,6 +5,7 @@ from functools import lru_cache
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
+from logto.models.oidc import UserInfoScope
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -113,8 +114,9 @@ class Settings(BaseSettings, StoreSettings):
         return f"{url.scheme}://{url.netloc}".lower()
 
     @property
-    def sign_in_scopes(self) -> list[str]:
-        """The scopes sign-in asks for beyond the SDK's own."""
+    def sign_in_scopes(self) -> list[str | UserInfoScope]:
+        """The scopes sign-in asks for beyond the SDK's own (Logto's organizations scope as
+        the SDK's own member)."""
         return sign_in_scopes(self.logto_scopes, self.logto_organization_scopes)
 
     @property

@@ -35,19 +35,15 @@ def logto_config(
     endpoint: str,
     app_id: str,
     app_secret: str,
-    scopes: tuple[str, ...] = (),
+    scopes: tuple[str | UserInfoScope, ...] = (),
     resources: tuple[str, ...] = (),
 ) -> LogtoConfig:
     """Made once, not per request: it is a pydantic model, validated as it is made."""
-    # The SDK asks for organization tokens only when its scopes hold its own member for
-    # Logto's organizations scope, not the same scope as a string.
-    organizations = UserInfoScope.organizations
-    sdk_scopes = [organizations if scope == organizations.value else scope for scope in scopes]
     return LogtoConfig(
         endpoint=endpoint,
         appId=app_id,
         appSecret=app_secret,
-        scopes=sdk_scopes,
+        scopes=list(scopes),
         resources=list(resources),
     )
 
