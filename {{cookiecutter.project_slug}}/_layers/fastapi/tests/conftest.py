@@ -46,12 +46,17 @@ def make_settings(store_settings: dict[str, Any], **overrides: Any) -> Settings:
 
 @contextmanager
 def signed_in_client(
-    provider: OidcProvider, store_settings: dict[str, Any], **overrides: Any
+    provider: OidcProvider,
+    store_settings: dict[str, Any],
+    sub: str = "alice",
+    claims: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> Iterator[TestClient]:
-    """A browser signed in as alice on an app of its own, made with `overrides`."""
+    """A browser signed in as `sub` (with `claims` at the provider) on an app of its own,
+    made with the settings `overrides`."""
     settings = make_settings(store_settings, logto_endpoint=provider.endpoint, **overrides)
     with TestClient(create_app(settings), base_url=BASE_URL, follow_redirects=False) as client:
-        sign_in(client, provider)
+        assert sign_in(client, provider, sub=sub, **(claims or {})).status_code == 302
         yield client
 
 

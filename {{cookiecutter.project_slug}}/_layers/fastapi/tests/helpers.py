@@ -23,5 +23,9 @@ def wait_for(condition: Callable[[], bool], what: str) -> None:
 
 
 def as_environment(settings: Mapping[str, object]) -> dict[str, str]:
-    """Settings as the app reads them from the environment: `redis_url` is REDIS_URL."""
-    return {name.upper(): str(value) for name, value in settings.items()}
+    """Settings as the app reads them from the environment: `redis_url` is REDIS_URL, and a
+    list is its names separated by spaces."""
+    return {
+        name.upper(): " ".join(value) if isinstance(value, list) else str(value)
+        for name, value in settings.items()
+    }

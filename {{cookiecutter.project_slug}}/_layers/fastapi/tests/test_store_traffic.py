@@ -18,7 +18,17 @@ from {{ cookiecutter.project_slug }}.logto_client import AppLogtoClient
 from .flow import csrf_token, sign_in
 from .oidc_provider import OidcProvider
 
-STORE_OPERATIONS = ("load", "save", "touch", "delete", "link", "linked", "unlink", "remember")
+STORE_OPERATIONS = (
+    "load",
+    "save",
+    "touch",
+    "delete",
+    "link",
+    "linked",
+    "linked_sessions",
+    "unlink",
+    "remember",
+)
 
 
 @pytest.fixture
@@ -116,3 +126,12 @@ def test_profile_reads_the_session_once_while_the_access_token_is_valid(
     assert "Alice" in profile.text
     assert "did not answer" not in profile.text
     assert traffic == Counter(load=1)
+
+
+def test_devices_page_reads_the_index_and_the_sessions_once_and_writes_nothing(
+    client: TestClient, provider: OidcProvider, traffic: Counter[str]
+) -> None:
+    sign_in(client, provider, sub="traffic")
+    traffic.clear()
+    assert client.get("/sessions").status_code == 200
+    assert traffic == Counter(load=1, linked_sessions=1)

@@ -183,6 +183,25 @@ class DatabaseSessionStore(AppSessionStore):
         )
         return set(await self._run(lambda connection: connection.scalars(query)))
 
+    async def linked_sessions(self, key: str) -> dict[str, StoredSession]:
+        now = time.time()
+        # One query: the index entries joined to the sessions they name (by their row id).
+        row_id = self._key_prefix + index_table.c.session_id
+        query = (
+            sa.select(index_table.c.session_id, sessions_table.c.data, sessions_table.c.expires_at)
+            .join(sessions_table, sessions_table.c.id == row_id)
+            .where(
+                index_table.c.key == self._key_prefix + key,
+                index_table.c.expires_at > now,
+                sessions_table.c.expires_at > now,
+            )
+        )
+        result = await self._run(lambda connection: connection.execute(query))
+        return {
+            row.session_id: StoredSession(row.data, expires_in=row.expires_at - now)
+            for row in result
+        }
+
     async def unlink(self, session_id: str, keys: Iterable[str]) -> None:
         delete = sa.delete(index_table).where(
             index_table.c.key.in_([self._key_prefix + key for key in keys]),

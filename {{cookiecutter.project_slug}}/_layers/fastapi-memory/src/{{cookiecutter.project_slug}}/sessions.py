@@ -89,6 +89,14 @@ class MemorySessionStore(AppSessionStore):
         sessions = self._index.get(key, {})
         return {session_id for session_id, expiry in sessions.items() if expiry > now}
 
+    async def linked_sessions(self, key: str) -> dict[str, StoredSession]:
+        now, sessions = self.clock(), {}
+        for session_id, index_expiry in self._index.get(key, {}).items():
+            expires_at, data = self._records.get(session_id, (0.0, b""))
+            if index_expiry > now and expires_at > now:
+                sessions[session_id] = StoredSession(data, expires_in=expires_at - now)
+        return sessions
+
     async def unlink(self, session_id: str, keys: Iterable[str]) -> None:
         for key in keys:
             sessions = self._index.get(key, {})

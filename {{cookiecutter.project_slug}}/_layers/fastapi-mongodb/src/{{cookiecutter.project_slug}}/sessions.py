@@ -134,6 +134,22 @@ class MongoSessionStore(AppSessionStore):
         documents = await self._answer(self.index.find(query).to_list())
         return {document["session_id"] for document in documents}
 
+    async def linked_sessions(self, key: str) -> dict[str, StoredSession]:
+        now = _now()
+        index_query = {"key": self._key_prefix + key, "expires_at": {"$gt": now}}
+        entries = await self._answer(self.index.find(index_query).to_list())
+        if not entries:
+            return {}
+        ids = [self._key_prefix + entry["session_id"] for entry in entries]
+        query = {"_id": {"$in": ids}, "expires_at": {"$gt": now}}
+        documents = await self._answer(self.sessions.find(query).to_list())
+        return {
+            document["_id"].removeprefix(self._key_prefix): StoredSession(
+                document["data"], expires_in=(document["expires_at"] - now).total_seconds()
+            )
+            for document in documents
+        }
+
     async def unlink(self, session_id: str, keys: Iterable[str]) -> None:
         prefixed = [self._key_prefix + key for key in keys]
         query = {"key": {"$in": prefixed}, "session_id": session_id}

@@ -114,6 +114,20 @@ class RedisSessionStore(AppSessionStore):
         members = await self._answer(self.redis.smembers(self._index_key(key)))  # type: ignore[misc]
         return {member.decode() for member in members}
 
+    async def linked_sessions(self, key: str) -> dict[str, StoredSession]:
+        members = await self._answer(self.redis.smembers(self._index_key(key)))  # type: ignore[misc]
+        session_ids = [member.decode() for member in members]
+        if not session_ids:
+            return {}
+        keys = [self._key(session_id) for session_id in session_ids]
+        values = await self._answer(self.redis.mget(keys))
+        now, sessions = time.time(), {}
+        for session_id, value in zip(session_ids, values, strict=True):
+            if value is not None and len(value) >= EXPIRY.size:
+                (expires_at,) = EXPIRY.unpack_from(value)
+                sessions[session_id] = StoredSession(value[EXPIRY.size :], expires_at - now)
+        return sessions
+
     async def unlink(self, session_id: str, keys: Iterable[str]) -> None:
         async with self.redis.pipeline(transaction=False) as pipeline:
             for key in keys:

@@ -2,13 +2,15 @@
 
 import secrets
 from functools import lru_cache
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
 
+from logto.models.oidc import UserInfoScope
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .resource_tokens import organizations_enabled, resource_problem, setting_list, sign_in_scopes
 from .store_config import StoreSettings
 
 # How the values people paste from examples begin; no random secret does.
@@ -30,6 +32,10 @@ class InsecureSettingsError(SettingsError):
     """Production settings that would make the deployment unsafe."""
 
 
+# A list setting is names separated by spaces or commas (`email phone`), not JSON.
+NameList = Annotated[list[str], NoDecode]
+
+
 class Settings(BaseSettings, StoreSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -44,6 +50,10 @@ class Settings(BaseSettings, StoreSettings):
     logto_endpoint: str = ""
     logto_app_id: str = ""
     logto_app_secret: str = ""
+    logto_scopes: NameList = []  # asked for at sign-in beyond the SDK's own
+    logto_resources: NameList = []  # API resource indicators (RFC 8707)
+    logto_organization_scopes: NameList = []  # set: organizations and their tokens are on
+    api_url: str = ""  # what /call-api calls, with a token for the first of LOGTO_RESOURCES
 
     @field_validator("app_env", mode="before")
     @classmethod
@@ -64,6 +74,28 @@ class Settings(BaseSettings, StoreSettings):
     def _without_trailing_slash(cls, url: str) -> str:
         return url.rstrip("/")
 
+    @field_validator("logto_scopes", "logto_resources", "logto_organization_scopes", mode="before")
+    @classmethod
+    def _name_list(cls, value: object) -> object:
+        return setting_list(value) if isinstance(value, str) else value
+
+    @field_validator("logto_resources")
+    @classmethod
+    def _resource_indicators(cls, indicators: list[str]) -> list[str]:
+        for indicator in indicators:
+            if problem := resource_problem(indicator):
+                raise ValueError(f"LOGTO_RESOURCES: {problem}")
+        return indicators
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        url = url.strip()
+        parts = urlsplit(url)
+        if url and (parts.scheme not in ("http", "https") or not parts.netloc):
+            raise ValueError(f"API_URL: {url!r} is not an http(s) URL")
+        return url
+
     @model_validator(mode="after")
     def _random_secret_in_development(self) -> Self:
         # Development may run without SESSION_SECRET: a random one lasts as long as the process.
@@ -80,6 +112,16 @@ class Settings(BaseSettings, StoreSettings):
         """BASE_URL's origin, as a browser names it in an `Origin` header."""
         url = urlsplit(self.base_url)
         return f"{url.scheme}://{url.netloc}".lower()
+
+    @property
+    def sign_in_scopes(self) -> list[str | UserInfoScope]:
+        """The scopes sign-in asks for beyond the SDK's own (Logto's organizations scope as
+        the SDK's own member)."""
+        return sign_in_scopes(self.logto_scopes, self.logto_organization_scopes)
+
+    @property
+    def organizations_enabled(self) -> bool:
+        return organizations_enabled(self.sign_in_scopes)
 
     def missing_logto_settings(self) -> list[str]:
         """Names of the Logto settings sign-in cannot do without (a Traditional web app's)."""

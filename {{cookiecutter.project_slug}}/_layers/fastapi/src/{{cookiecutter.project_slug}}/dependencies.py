@@ -1,21 +1,23 @@
-"""Request dependencies: the settings, the Logto client, and who is signed in."""
+"""Request dependencies: the settings, the Logto client, who is signed in, their access
+tokens, and the check of the forms that change a signed-in session."""
 
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, HTTPException, Request
 from logto import LogtoConfig
+from logto.models.oidc import UserInfoScope
 
 from .claims import Claims, current_claims, display_name
 from .config import Settings
 from .errors import LogtoNotConfiguredError, SignInRequiredError
 from .logout_index import keep_indexed
 from .logto_client import AppLogtoClient
-from .security import csrf_token
+from .security import csrf_token, is_same_origin, is_valid_csrf_token
 from .session_middleware import app_session
 from .session_storage import SessionStorage
-from .tokens import refreshed_claims
+from .tokens import ResourceTokens, refreshed_claims
 
 # Dependencies are `async def` even where they do not await: FastAPI runs a plain `def`
 # in a worker thread, which costs a request more than the dependency itself.
@@ -29,13 +31,31 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 
 
 @cache
-def logto_config(endpoint: str, app_id: str, app_secret: str) -> LogtoConfig:
+def logto_config(
+    endpoint: str,
+    app_id: str,
+    app_secret: str,
+    scopes: tuple[str | UserInfoScope, ...] = (),
+    resources: tuple[str, ...] = (),
+) -> LogtoConfig:
     """Made once, not per request: it is a pydantic model, validated as it is made."""
-    return LogtoConfig(endpoint=endpoint, appId=app_id, appSecret=app_secret)
+    return LogtoConfig(
+        endpoint=endpoint,
+        appId=app_id,
+        appSecret=app_secret,
+        scopes=list(scopes),
+        resources=list(resources),
+    )
 
 
 def logto_client_for(settings: Settings, session: dict[str, Any]) -> AppLogtoClient:
-    config = logto_config(settings.logto_endpoint, settings.logto_app_id, settings.logto_app_secret)
+    config = logto_config(
+        settings.logto_endpoint,
+        settings.logto_app_id,
+        settings.logto_app_secret,
+        tuple(settings.sign_in_scopes),
+        tuple(settings.logto_resources),
+    )
     return AppLogtoClient(config, storage=SessionStorage(session))
 
 
@@ -90,3 +110,23 @@ async def current_user(settings: SettingsDep, user: OptionalUser) -> User:
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+async def resource_tokens(request: Request, user: CurrentUser) -> ResourceTokens:
+    """The signed-in user's access tokens for API resources and organizations."""
+    return ResourceTokens(request, user.logto)
+
+
+Tokens = Annotated[ResourceTokens, Depends(resource_tokens)]
+
+
+async def same_site_form(
+    request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form()] = ""
+) -> None:
+    """Refuse (403) a form of the session's pages posted from another site, or without the
+    session's CSRF token; as sign-out does."""
+    origin = request.headers.get("origin")
+    if not is_same_origin(origin, settings.origin) or not is_valid_csrf_token(
+        request.session, csrf_token
+    ):
+        raise HTTPException(403, "This form has expired. Please reload the page and try again.")

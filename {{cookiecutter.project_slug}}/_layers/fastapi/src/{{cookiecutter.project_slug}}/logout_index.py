@@ -4,6 +4,8 @@ At sign-in a session is indexed in the session store under its user (`sub:<sub>`
 when Logto names one, its Logto session (`sid:<sid>`). The index outlives the session: it
 is written for twice SESSION_LIFETIME and written again whenever fewer than SESSION_LIFETIME
 seconds of it are left, while the session expires SESSION_LIFETIME after its last use.
+The user's index also lists their sessions on the "your devices" page, which ends them
+as a back-channel logout does (`end_session`).
 """
 
 import time
@@ -17,8 +19,13 @@ from .session_store import AppSessionStore
 INDEX_KEY = "logout_index"  # in the session: {"keys": [...], "until": <Unix time>}
 
 
+def user_key(sub: str) -> str:
+    """The index key of every session of the user `sub`."""
+    return f"sub:{sub}"
+
+
 def index_keys(claims: Claims) -> list[str]:
-    keys = [f"sub:{claims['sub']}"]
+    keys = [user_key(claims["sub"])]
     if sid := claims.get("sid"):
         keys.append(f"sid:{sid}")
     return keys
@@ -65,6 +72,11 @@ async def end_sessions(store: AppSessionStore, token: LogoutToken) -> int:
     key = f"sid:{token.sid}" if token.sid else f"sub:{token.sub}"
     session_ids = await store.linked(key)
     for session_id in session_ids:
-        await store.delete(session_id)
-        await store.unlink(session_id, [key])
+        await end_session(store, session_id, [key])
     return len(session_ids)
+
+
+async def end_session(store: AppSessionStore, session_id: str, keys: list[str]) -> None:
+    """Delete a session of another request, and take it out of the index under `keys`."""
+    await store.delete(session_id)
+    await store.unlink(session_id, keys)

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from . import device_pages, token_pages
 from .claims import is_signed_in
 from .config import Settings, SettingsError, get_settings
 from .errors import SessionStoreErrorMiddleware, add_error_handlers
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ResponseHeadersMiddleware)  # outermost: on the 503 pages too
     add_error_handlers(app)
     app.include_router(router)
+    app.include_router(token_pages.router)
+    app.include_router(device_pages.router)
     return app
 
 

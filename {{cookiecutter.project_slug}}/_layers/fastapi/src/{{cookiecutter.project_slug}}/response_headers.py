@@ -18,7 +18,11 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 # Their every answer is one visitor's: their tokens, their profile, their sign-in.
-PRIVATE_PATHS = frozenset({"/profile", "/sign-in", "/callback", "/sign-out", "/backchannel-logout"})
+PRIVATE_PATHS = frozenset(
+    {"/profile", "/sign-in", "/callback", "/sign-out", "/backchannel-logout"}
+    | {"/tokens", "/call-api", "/sessions"}
+)
+PRIVATE_PREFIXES = ("/sessions/",)  # the forms that end sessions
 HOME = "/"  # the same for every anonymous visitor; one visitor's own once they have a session
 
 
@@ -41,7 +45,7 @@ class ResponseHeadersMiddleware:
                     session: AppSession | None = scope.get(SCOPE_KEY)
                     if session is not None and session.id is not None:
                         headers["Cache-Control"] = "no-store"
-                elif path in PRIVATE_PATHS:
+                elif path in PRIVATE_PATHS or path.startswith(PRIVATE_PREFIXES):
                     headers["Cache-Control"] = "no-store"
             await send(message)
 

@@ -21,6 +21,7 @@ from .session_middleware import app_session
 from .session_store import SessionStoreUnavailableError
 from .templating import templates
 from .tokens import fetch_userinfo
+from .user_sessions import remember_device
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,7 @@ async def callback(
     session, stored_session = request.session, app_session(request)
     new_id = await stored_session.rotate_id()
     new_csrf_token(session)
+    remember_device(session, request.headers.get("user-agent"))
     if (claims := current_claims(session, logto)) is not None:
         store, lifetime = stored_session.store, settings.session_lifetime
         await index_session(store, session, new_id, claims, lifetime)

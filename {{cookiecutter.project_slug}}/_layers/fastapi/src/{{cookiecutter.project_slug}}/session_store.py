@@ -4,7 +4,8 @@ A store keeps each session's serialized content under its id, for `ttl` seconds 
 last save or touch. It also keeps the index that back-channel logout needs, from an index
 key (`sub:<user>`, `sid:<Logto session>`) to the ids of the sessions it names, and it
 remembers keys used once (logout token ids), so that a replayed logout token does nothing.
-Those records live where no session id can name them.
+Those records live where no session id can name them. The same index lists a user's sessions
+for the "your devices" page (`linked_sessions`).
 
 A store that does not answer raises `unavailable()`: the first such error since the store last
 answered is logged with its traceback, the ones after it in one line each.
@@ -78,6 +79,11 @@ class AppSessionStore(ABC):
     @abstractmethod
     async def linked(self, key: str) -> set[str]:
         """The ids of the sessions indexed under `key`."""
+
+    @abstractmethod
+    async def linked_sessions(self, key: str) -> dict[str, StoredSession]:
+        """The sessions indexed under `key`, by id; an index entry whose session is gone (or
+        has expired) is left out."""
 
     @abstractmethod
     async def unlink(self, session_id: str, keys: Iterable[str]) -> None:
