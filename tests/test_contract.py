@@ -129,12 +129,16 @@ class App:
 
 
 def store_settings(stack: ExitStack, backend: str, project: Path, env: dict[str, str]) -> dict:
-    prefix = f"contract-{uuid.uuid4().hex}:"
+    # Each app starts with no sessions, whatever earlier tests left in a shared store.
+    name = f"contract-{uuid.uuid4().hex}"
     return {
         "memory": lambda: {},
-        "redis": lambda: {"SESSION_KEY_PREFIX": prefix},
-        "mongodb": lambda: {"MONGODB_URL": stack.enter_context(mongodb(project, env))},
-        "database": lambda: {"DATABASE_URL": f"sqlite:///{project}/instance/contract.sqlite3"},
+        "redis": lambda: {"SESSION_KEY_PREFIX": f"{name}:"},
+        "mongodb": lambda: {
+            "MONGODB_URL": stack.enter_context(mongodb(project, env)),
+            "SESSION_KEY_PREFIX": f"{name}:",
+        },
+        "database": lambda: {"DATABASE_URL": f"sqlite:///{project}/instance/{name}.sqlite3"},
     }[backend]()
 
 
