@@ -71,6 +71,8 @@ async def main() -> dict:
     with OidcProvider.run(token_lifetime=600) as provider:
         provider.add_resource(API, scopes=["read:items", "write:items"])
         provider.add_resource(OTHER_API, scopes=["other:read"])
+        # The SDK checks for the organizations scope as its enum member, not the string: with
+        # "urn:logto:scope:organizations" it refuses organization tokens before asking Logto.
         scopes = ["email", "read:items", UserInfoScope.organizations, "read:org"]
         alice, sign_in_url = await signed_in(provider, scopes, sub="alice", organizations=["org-1"])
         seen["resources_asked"] = parse_qs(urlsplit(sign_in_url).query)["resource"]

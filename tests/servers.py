@@ -100,6 +100,26 @@ def provider(project: Path, env: dict[str, str]) -> Iterator[str]:
 
 
 @contextmanager
+def protected_api(
+    project: Path, env: dict[str, str], endpoint: str, audience: str
+) -> Iterator[str]:
+    """The baked project's protected API, for tokens of `audience`; yields its URL."""
+    process = subprocess.Popen(
+        ["uv", "run", "python", "-W", "ignore", "tests/protected_api.py", endpoint, audience],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        stop(process)
+
+
+@contextmanager
 def mongodb(project: Path, env: dict[str, str]) -> Iterator[str]:
     """MONGODB_URL when set, else a MongoDB-protocol server (secantusdb) of the test's own."""
     if url := os.environ.get("MONGODB_URL"):

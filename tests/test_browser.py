@@ -1,4 +1,5 @@
-"""A person signs in and out of each framework's baked app with a real (headless) Chromium.
+"""A person signs in and out of each framework's baked app with a real (headless) Chromium,
+and looks at their tokens and devices on the way (ending their session on another browser).
 
 The app runs under the run command its README names, against the real OpenID Connect provider
 its own tests use. `UPDATE_SCREENSHOTS=1 uv run pytest tests/test_browser.py` refreshes the
@@ -8,11 +9,14 @@ screenshots in docs/screenshots/ that this repo's README shows.
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect, sync_playwright
 
 from .conftest import CHOICES, TEMPLATE, run
 from .servers import free_port, project_env, provider, serving_readme_app
+
+API = "https://api.example.com"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -50,12 +54,19 @@ def test_a_person_signs_in_and_out_with_chromium(baked, tmp_path: Path, framewor
     shots = SCREENSHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
 
     with provider(project, env) as endpoint:
+        resource = {"indicator": API, "scopes": ["read:items"]}
+        httpx.put(f"{endpoint}/oidc/test/resources", json=resource).raise_for_status()
+        claims = {"email": "alice@example.com", "organizations": ["org-1"]}
+        httpx.put(f"{endpoint}/oidc/users/alice@example.com", json=claims).raise_for_status()
         port = free_port()
         app_env = env | {
             "BASE_URL": f"http://127.0.0.1:{port}",
             "LOGTO_ENDPOINT": endpoint,
             "LOGTO_APP_ID": "browser-test",
             "LOGTO_APP_SECRET": "browser-test-secret",
+            "LOGTO_SCOPES": "read:items",
+            "LOGTO_RESOURCES": API,
+            "LOGTO_ORGANIZATION_SCOPES": "read:org",
         }
         with (
             serving_readme_app(project, app_env, port) as base_url,
@@ -69,12 +80,38 @@ def test_a_person_signs_in_and_out_with_chromium(baked, tmp_path: Path, framewor
             expect(page.get_by_role("heading", name="Hello Logto!")).to_be_visible()
             screenshot(page, shots, f"{framework}-home")
 
-            page.get_by_role("link", name="Sign in").click()
-            page.locator("input[name=sub]").fill("alice@example.com")
-            page.get_by_role("button", name="Authorize").click()
-            page.wait_for_url(f"{base_url}/profile")
+            def sign_in(page: Page) -> None:
+                page.get_by_role("link", name="Sign in").click()
+                page.locator("input[name=sub]").fill("alice@example.com")
+                page.get_by_role("button", name="Authorize").click()
+                page.wait_for_url(f"{base_url}/profile")
+
+            sign_in(page)
             expect(page.get_by_text("alice@example.com").first).to_be_visible()
             screenshot(page, shots, f"{framework}-profile")
+
+            page.goto(base_url + "/tokens")
+            expect(page.get_by_role("heading", name="Tokens")).to_be_visible()
+            expect(page.get_by_text("urn:logto:organization:org-1").first).to_be_visible()
+            expect(page.get_by_text("read:items").first).to_be_visible()
+            expect(page.get_by_text("Logto gave no token")).to_have_count(0)
+            screenshot(page, shots, f"{framework}-tokens")
+
+            # alice signs in on a second browser, then ends that session from the first.
+            other = browser.new_page()
+            other.route("**/*", only_this_machine)
+            other.goto(base_url + "/")
+            sign_in(other)
+            page.goto(base_url + "/sessions")
+            expect(page.get_by_role("heading", name="Your devices")).to_be_visible()
+            expect(page.get_by_text("This device")).to_have_count(1)
+            expect(page.get_by_text("Chrome on Linux")).to_have_count(2)
+            screenshot(page, shots, f"{framework}-sessions")
+            page.get_by_role("button", name="End", exact=True).click()
+            page.wait_for_url(f"{base_url}/sessions")
+            expect(page.get_by_text("Chrome on Linux")).to_have_count(1)
+            other.goto(base_url + "/")
+            expect(other.get_by_text("not signed in")).to_be_visible()
 
             page.goto(base_url + "/")
             expect(page.get_by_text("signed in as")).to_be_visible()

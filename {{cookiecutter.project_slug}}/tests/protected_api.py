@@ -9,6 +9,7 @@ tokens Logto issues for its resource indicator.
 """
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,3 +76,11 @@ class ProtectedApi:
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)
+
+
+if __name__ == "__main__":
+    # `python tests/protected_api.py <LOGTO_ENDPOINT> <audience>`: serve until stopped; the
+    # first line printed is the API's URL.
+    with ProtectedApi.run(endpoint=sys.argv[1], audience=sys.argv[2]) as api:
+        print(api.url, flush=True)
+        threading.Event().wait()
