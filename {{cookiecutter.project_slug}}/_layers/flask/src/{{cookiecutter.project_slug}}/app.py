@@ -10,6 +10,7 @@ from logto import LogtoConfig
 
 from .auth import display_name
 from .csrf import csrf_token
+from .devices import timestamp
 from .errors import register_error_pages
 from .headers import register_response_headers
 from .routes import blueprint
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_response_headers(app)
     app.add_template_global(csrf_token)
     app.add_template_filter(display_name)
+    app.add_template_filter(timestamp)
     app.register_blueprint(blueprint)
     return app
 

@@ -21,6 +21,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from logto import LogtoException
 from werkzeug.wrappers import Response
 
+from .devices import device_summary
 from .errors import LogtoNotConfiguredError
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
 from .session_interface import SIGN_IN_KEY
@@ -66,7 +67,9 @@ def login_required(view: Callable[P, T]) -> Callable[P, T | Response]:
     def signed_in_view(*args: P.args, **kwargs: P.kwargs) -> T | Response:
         require_logto_settings()
         if g.user is None:
-            return redirect(url_for("pages.sign_in", next=request.path))
+            # Back to this page after sign-in; a form posted meanwhile is not posted again.
+            next_path = request.path if request.method == "GET" else None
+            return redirect(url_for("pages.sign_in", next=next_path))
         return view(*args, **kwargs)
 
     return signed_in_view
@@ -107,9 +110,15 @@ def keep_id_token_claims(client: AppLogtoClient) -> None:
 
 def keep_sign_in() -> None:
     """Note whom the session is signed in as: Logto's user and, when Logto sends it, its
-    session (`sid`, when "session required" is on). A refresh does not change them."""
+    session (`sid`, when "session required" is on); and, for the devices page, when and
+    from what browser. A refresh does not change them."""
     claims = session[CLAIMS_KEY]
-    session[SIGN_IN_KEY] = {"sub": claims["sub"], "sid": claims.get("sid")}
+    session[SIGN_IN_KEY] = {
+        "sub": claims["sub"],
+        "sid": claims.get("sid"),
+        "signed_in_at": int(time.time()),
+        "device": device_summary(request.user_agent.string),
+    }
 
 
 def run_async(function: Callable[P, Awaitable[T]]) -> Callable[P, T]:

@@ -20,6 +20,9 @@ SECURITY_HEADERS = {
 PRIVATE_ENDPOINTS = frozenset(
     {
         "pages.profile",
+        "pages.devices",
+        "pages.end_session",
+        "pages.end_other_sessions",
         "pages.sign_in",
         "pages.callback",
         "pages.sign_out",

@@ -1,5 +1,5 @@
-"""Every route of the app: the home page, Logto sign-in and sign-out, the profile, health,
-and the back-channel logout URI that Logto posts to."""
+"""Every route of the app: the home page, Logto sign-in and sign-out, the profile, the
+user's devices, health, and the back-channel logout URI that Logto posts to."""
 
 from flask import (
     Blueprint,
@@ -28,12 +28,18 @@ from .auth import (
     talking_to_logto,
 )
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
-from .csrf import csrf_token_is_valid, new_csrf_token
+from .csrf import csrf_protected, new_csrf_token
 from .errors import SignInFailedError
 from .logto_client import LogtoUnreachableError, oidc_core
 from .redirects import safe_next_path
 from .sessions import STORE_KIND
-from .settings import origin
+from .user_sessions import (
+    device,
+    end_user_session,
+    find_user_session,
+    is_current,
+    user_sessions,
+)
 
 blueprint = Blueprint("pages", __name__)
 blueprint.before_app_request(load_user)
@@ -95,17 +101,44 @@ def profile() -> str:
     )
 
 
+@blueprint.get("/sessions")
+@login_required
+def devices() -> str:
+    return render_template("sessions.html", devices=[device(each) for each in user_sessions()])
+
+
+@blueprint.post("/sessions/<handle>/end")
+@csrf_protected
+@login_required
+def end_session(handle: str) -> Response:
+    ended = find_user_session(handle)
+    if ended is None:
+        abort(404, "You have no such session: it may have ended already.")
+    if is_current(ended):
+        session.clear()  # this device: signed out here, as by the sign-out button
+        return redirect(url_for(".index"), 303)
+    end_user_session(ended)
+    return redirect(url_for(".devices"), 303)
+
+
+@blueprint.post("/sessions/end-others")
+@csrf_protected
+@login_required
+def end_other_sessions() -> Response:
+    for other in user_sessions():
+        if not is_current(other):
+            end_user_session(other)
+    return redirect(url_for(".devices"), 303)
+
+
 @blueprint.post("/sign-out")
+@csrf_protected
 def sign_out() -> Response:
-    # A browser names the site a form was posted from; without Origin the token decides.
-    base_url = current_app.config["BASE_URL"]
-    from_here = request.origin is None or request.origin == origin(base_url)
-    if not (from_here and csrf_token_is_valid(request.form.get("csrf_token"))):
-        abort(403, "The sign-out form expired or did not come from this app. Please try again.")
     # Delete the whole session here first: whatever Logto answers, it is over in this app.
     session.clear()
     if missing_logto_settings():
         return redirect(url_for(".index"), 303)
+    base_url = current_app.config["BASE_URL"]
     with talking_to_logto():
         end_session_url = run_async(logto_client().signOut)(f"{base_url}/")
     return redirect(end_session_url, 303)
