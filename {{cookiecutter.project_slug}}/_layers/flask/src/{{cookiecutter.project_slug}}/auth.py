@@ -1,4 +1,5 @@
-"""Who is signed in: the Logto client of a request, and its ID token kept fresh.
+"""Who is signed in: the Logto client of a request, its ID token kept fresh, and the access
+tokens it gets for API resources and organizations.
 
 The ID token's claims are kept in the session when the SDK has verified the token (at
 sign-in and refresh), so a request reads them without decoding a JWT. They count only
@@ -6,7 +7,8 @@ until the token's `exp`. Once that has passed and the session holds a refresh to
 SDK's `getAccessToken()` refreshes, which stores a new ID token too.
 Logto may rotate refresh tokens, so two requests of one session must not both refresh with
 the same one: refreshes are serialised per session (within this process), and a request
-that waited re-reads the session the other one saved.
+that waited re-reads the session the other one saved. Access tokens for API resources and
+organizations (`access_token`, `organization_token`) are refreshed under the same lock.
 """
 
 import functools
@@ -24,6 +26,12 @@ from werkzeug.wrappers import Response
 from .devices import device_summary
 from .errors import LogtoNotConfiguredError
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
+from .resource_tokens import (
+    organization_resource,
+    organizations_enabled,
+    refusal_reason,
+    sign_in_scopes,
+)
 from .session_interface import SIGN_IN_KEY
 from .session_storage import SessionStorage
 
@@ -43,6 +51,15 @@ _refresh_locks_guard = threading.Lock()
 
 
 LOGTO_SETTINGS = ("LOGTO_ENDPOINT", "LOGTO_APP_ID", "LOGTO_APP_SECRET")
+
+
+class TokenUnavailableError(Exception):
+    """Logto gave no access token; `reason` says why: Logto's OAuth error code when it
+    refused (`invalid_target`, `invalid_grant`), or that it did not answer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def missing_logto_settings() -> list[str]:
@@ -188,6 +205,60 @@ def refresh_lock(session_id: str) -> Iterator[None]:
         yield
 
 
+def access_token(resource: str) -> str:
+    """An access token for the API resource `resource` (one of LOGTO_RESOURCES), for the
+    signed-in user, to send to that API as `Authorization: Bearer <token>`.
+
+    The SDK keeps each token in the session until shortly before it expires; then this gets
+    a new one with the refresh token, one refresh at a time per session, and stores the
+    session at once. Raises TokenUnavailableError when Logto refuses it (the user stays
+    signed in) or cannot be reached.
+    """
+    return fresh_token(resource)
+
+
+def organization_token(organization_id: str) -> str:
+    """An access token for the organization `organization_id` (one of the ID token's
+    `organizations`), as `access_token` gets one for a resource."""
+    return fresh_token(organization_resource(organization_id))
+
+
+def organizations_on() -> bool:
+    """Whether sign-in asks for the user's organizations (LOGTO_ORGANIZATION_SCOPES set)."""
+    scopes = list(current_app.config["LOGTO_SCOPES"])
+    return organizations_enabled(
+        sign_in_scopes(scopes, list(current_app.config["LOGTO_ORGANIZATION_SCOPES"]))
+    )
+
+
+def fresh_token(resource: str) -> str:
+    if g.user is None:
+        raise TokenUnavailableError("nobody is signed in")
+    # The SDK's own check of its token cache, which never calls Logto.
+    if (token := logto_client()._getAccessToken(resource)) is not None:
+        return token
+    with refresh_lock(session.sid):  # type: ignore[attr-defined]
+        reload_session()
+        client = logto_client()
+        id_token = client.getIdToken()
+        try:
+            with talking_to_logto():
+                token = run_async(client.getAccessToken)(resource)
+        except LogtoException as error:
+            # The grant is refused, not the sign-in: the refresh token stays.
+            current_app.logger.info("Logto refused a token for %s: %s", resource, error)
+            raise TokenUnavailableError(refusal_reason(error)) from error
+        except LogtoUnreachableError as error:
+            current_app.logger.warning("Cannot get a token for %s: %s", resource, error)
+            raise TokenUnavailableError("Logto is unreachable") from error
+        if token is None:
+            raise TokenUnavailableError("this sign-in has no refresh token")
+        if client.getIdToken() != id_token:
+            keep_id_token_claims(client)  # Logto sends a new ID token with each refresh
+        save_session_now()
+    return token
+
+
 def reload_session() -> None:
     """Take what the store holds for this session now, in place of what the request loaded."""
     interface = current_app.session_interface
@@ -195,6 +266,7 @@ def reload_session() -> None:
     if stored is not None and stored.sid == session.sid:  # type: ignore[attr-defined]
         session.clear()
         session.update(stored)
+        session.modified = False  # type: ignore[attr-defined]  # as stored: nothing to write
 
 
 def save_session_now() -> None:

@@ -1,6 +1,10 @@
-"""Every route of the app: the home page, Logto sign-in and sign-out, the profile, the
-user's devices, health, and the back-channel logout URI that Logto posts to."""
+"""Every route of the app: the home page, Logto sign-in and sign-out, the profile, tokens
+for API resources and organizations and an API called with one, the user's devices, health,
+and the back-channel logout URI that Logto posts to."""
 
+from collections.abc import Callable
+
+import httpx
 from flask import (
     Blueprint,
     abort,
@@ -17,12 +21,16 @@ from logto import LogtoException
 from werkzeug.wrappers import Response
 
 from .auth import (
+    TokenUnavailableError,
+    access_token,
     keep_id_token_claims,
     keep_sign_in,
     load_user,
     login_required,
     logto_client,
     missing_logto_settings,
+    organization_token,
+    organizations_on,
     require_logto_settings,
     run_async,
     talking_to_logto,
@@ -32,6 +40,7 @@ from .csrf import csrf_protected, new_csrf_token
 from .errors import SignInFailedError
 from .logto_client import LogtoUnreachableError, oidc_core
 from .redirects import safe_next_path
+from .resource_tokens import TokenSummary, token_summary
 from .sessions import STORE_KIND
 from .user_sessions import (
     device,
@@ -45,6 +54,8 @@ blueprint = Blueprint("pages", __name__)
 blueprint.before_app_request(load_user)
 
 NEXT_PATH_KEY = "next_path"  # where to go after the callback, kept through the sign-in
+API_TIMEOUT = 10  # seconds /call-api waits for the API
+API_BODY_SHOWN = 2000  # characters of the API's answer /call-api shows
 
 
 @blueprint.get("/")
@@ -99,6 +110,50 @@ def profile() -> str:
         claims={name: value for name, value in g.user.items() if value is not None},
         userinfo=userinfo,
     )
+
+
+@blueprint.get("/tokens")
+@login_required
+def tokens() -> str:
+    resources = {
+        indicator: token_claims(access_token, indicator)
+        for indicator in current_app.config["LOGTO_RESOURCES"]
+    }
+    organizations = None
+    if organizations_on():
+        organizations = {
+            organization_id: token_claims(organization_token, organization_id)
+            for organization_id in g.user.get("organizations") or []
+        }
+    return render_template("tokens.html", resources=resources, organizations=organizations)
+
+
+def token_claims(get_token: Callable[[str], str], name: str) -> TokenSummary | str:
+    """What the tokens page shows of the token for `name`: its claims, or why Logto gave none."""
+    try:
+        return token_summary(get_token(name))
+    except TokenUnavailableError as error:
+        return error.reason
+
+
+@blueprint.get("/call-api")
+@login_required
+def call_api() -> str:
+    """Call API_URL with a token for the first of LOGTO_RESOURCES, as an app calls its API."""
+    api_url, resources = current_app.config["API_URL"], current_app.config["LOGTO_RESOURCES"]
+    if not (api_url and resources):
+        note = "No API is set up: set API_URL and LOGTO_RESOURCES in .env."
+        return render_template("call_api.html", note=note)
+    try:
+        bearer = {"Authorization": f"Bearer {access_token(resources[0])}"}
+        answer = httpx.get(api_url, headers=bearer, timeout=API_TIMEOUT)
+    except TokenUnavailableError as error:
+        note = f"Logto gave no token for {resources[0]}: {error.reason}."
+        return render_template("call_api.html", note=note)
+    except httpx.HTTPError as error:
+        current_app.logger.warning("The API at %s did not answer: %r", api_url, error)
+        return render_template("call_api.html", note=f"The API at {api_url} did not answer.")
+    return render_template("call_api.html", answer=answer, body=answer.text[:API_BODY_SHOWN])
 
 
 @blueprint.get("/sessions")
