@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import jwt
 from logto import LogtoException
+from logto.models.oidc import UserInfoScope
 from logto.utilities import OrganizationUrnPrefix
 
 from .devices import timestamp
 
-ORGANIZATIONS_SCOPE = "urn:logto:scope:organizations"
+ORGANIZATIONS_SCOPE = UserInfoScope.organizations.value  # "urn:logto:scope:organizations"
 
 
 def setting_list(value: str | None) -> list[str]:
@@ -28,16 +29,23 @@ def resource_problem(indicator: str) -> str | None:
     return None
 
 
-def sign_in_scopes(scopes: list[str], organization_scopes: list[str]) -> list[str]:
+def sign_in_scopes(scopes: list[str], organization_scopes: list[str]) -> list[str | UserInfoScope]:
     """The scopes sign-in asks for beyond the SDK's own: organization scopes bring Logto's
-    organizations scope (the organization IDs in the ID token, organization tokens)."""
+    organizations scope (the organization IDs in the ID token, organization tokens).
+
+    The SDK knows that scope only as its enum member: given as a string, sign-in would not
+    ask for Logto's organizations resource and organization tokens would be refused.
+    """
     if organization_scopes:
-        return list(dict.fromkeys([*scopes, ORGANIZATIONS_SCOPE, *organization_scopes]))
-    return scopes
+        scopes = [*scopes, ORGANIZATIONS_SCOPE, *organization_scopes]
+    return [
+        UserInfoScope.organizations if name == ORGANIZATIONS_SCOPE else name
+        for name in dict.fromkeys(scopes)
+    ]
 
 
-def organizations_enabled(scopes: list[str]) -> bool:
-    return ORGANIZATIONS_SCOPE in scopes
+def organizations_enabled(scopes: list[str | UserInfoScope]) -> bool:
+    return UserInfoScope.organizations in scopes or ORGANIZATIONS_SCOPE in scopes
 
 
 def organization_resource(organization_id: str) -> str:

@@ -12,6 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from dotenv import load_dotenv
 
+from {{ cookiecutter.project_slug }}.resource_tokens import resource_problem, setting_list
+
 from . import sessions
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,6 +42,19 @@ SESSION_KEY_PREFIX = os.environ.get("SESSION_KEY_PREFIX", "{{ cookiecutter.proje
 LOGTO_ENDPOINT = os.environ.get("LOGTO_ENDPOINT", "").strip().rstrip("/")
 LOGTO_APP_ID = os.environ.get("LOGTO_APP_ID", "").strip()
 LOGTO_APP_SECRET = os.environ.get("LOGTO_APP_SECRET", "").strip()
+# More of Logto: lists separated by spaces or commas (empty: none). LOGTO_SCOPES: what
+# sign-in asks for beyond the SDK's own scopes; LOGTO_RESOURCES: the API resources (RFC 8707
+# indicators) that Logto gives access tokens for; LOGTO_ORGANIZATION_SCOPES: set, sign-in
+# asks for the user's organizations too, and Logto gives organization tokens.
+LOGTO_SCOPES = setting_list(os.environ.get("LOGTO_SCOPES"))
+LOGTO_RESOURCES = setting_list(os.environ.get("LOGTO_RESOURCES"))
+LOGTO_ORGANIZATION_SCOPES = setting_list(os.environ.get("LOGTO_ORGANIZATION_SCOPES"))
+if bad_resources := [problem for r in LOGTO_RESOURCES if (problem := resource_problem(r))]:
+    raise ImproperlyConfigured("\n".join(f"LOGTO_RESOURCES: {bad}" for bad in bad_resources))
+# The API that /call-api calls with an access token for the first of LOGTO_RESOURCES.
+API_URL = os.environ.get("API_URL", "").strip()
+if API_URL and not (urlsplit(API_URL).scheme in {"http", "https"} and urlsplit(API_URL).netloc):
+    raise ImproperlyConfigured(f"API_URL: {API_URL!r} is not an http(s) URL")
 
 MIN_SECRET_LENGTH = 32
 MIN_SECRET_DISTINCT_CHARACTERS = 10

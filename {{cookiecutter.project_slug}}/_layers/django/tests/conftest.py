@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.test import Client
 
+from {{ cookiecutter.project_slug }} import session_index
+
 from .oidc_provider import OidcProvider
 from .store import session_store  # noqa: F401 (an autouse fixture of this backend)
 
@@ -46,6 +48,12 @@ def stored_session(key: str) -> SessionBase | None:
     """The record the store holds under `key`, read through the session engine itself."""
     session = import_module(settings.SESSION_ENGINE).SessionStore(key)
     return session if session.exists(key) else None
+
+
+def indexed_sessions(sub: str) -> list[str]:
+    """The session ids that the logout index lists for the user `sub`."""
+    entry = stored_session(session_index.record_id("sub", sub))
+    return [] if entry is None else entry[session_index.SESSIONS]
 
 
 def sign_in(client: Client, provider: OidcProvider, **claims: Any) -> str:

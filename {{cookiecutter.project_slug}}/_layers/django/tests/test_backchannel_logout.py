@@ -15,7 +15,7 @@ from joserfc.jwk import RSAKey
 from {{ cookiecutter.project_slug }} import session_index
 from {{ cookiecutter.project_slug }}.backchannel_logout import LOGOUT_EVENT
 
-from .conftest import csrf_token, session_key, sign_in, stored_session
+from .conftest import csrf_token, indexed_sessions, session_key, sign_in, stored_session
 from .oidc_provider import OidcProvider
 from .servers import free_port
 
@@ -41,11 +41,6 @@ def provider_session_of(client: Client) -> str:
     session = stored_session(session_key(client) or "")
     assert session is not None
     return session[session_index.CLAIMS_KEY]["sid"]
-
-
-def indexed_sessions(sub: str) -> list[str]:
-    entry = stored_session(session_index.record_id("sub", sub))
-    return [] if entry is None else entry[session_index.SESSIONS]
 
 
 def token_signed_by_a_stranger(provider: OidcProvider, sub: str) -> str:

@@ -1,4 +1,5 @@
-"""The Logto client of one request, on that request's server-side session."""
+"""The Logto client of one request, on that request's server-side session; the signed-in
+user, and fresh access tokens for API resources and organizations."""
 
 import asyncio
 import functools
@@ -22,6 +23,7 @@ from logto import LogtoConfig, LogtoException
 
 from .errors import error_page
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError, signed_in_claims
+from .resource_tokens import organization_resource, refusal_reason, sign_in_scopes
 from .session_index import CLAIMS_KEY
 from .session_storage import KEY_PREFIX, SessionStorage
 
@@ -57,6 +59,8 @@ async def logto_client(request: HttpRequest) -> AppLogtoClient:
         endpoint=settings.LOGTO_ENDPOINT,
         appId=settings.LOGTO_APP_ID,
         appSecret=settings.LOGTO_APP_SECRET or None,
+        scopes=sign_in_scopes(settings.LOGTO_SCOPES, settings.LOGTO_ORGANIZATION_SCOPES),
+        resources=settings.LOGTO_RESOURCES,
     )
     return AppLogtoClient(config, SessionStorage(request.session))
 
@@ -194,6 +198,66 @@ async def signed_in_user(request: HttpRequest, client: AppLogtoClient) -> Claims
         # Saved before the lock is released, for the requests waiting for it.
         await request.session.asave()
         return claims
+
+
+class TokenUnavailableError(Exception):
+    """Logto gave no token: it refused (`reason` is its OAuth error code, e.g.
+    `invalid_target` for a resource it does not know) or did not answer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+async def access_token(request: HttpRequest, resource: str) -> str:
+    """A fresh access token for the API resource `resource` (one of LOGTO_RESOURCES), for
+    a view of a signed-in user to call that API with:
+
+        token = await auth.access_token(request, settings.LOGTO_RESOURCES[0])
+
+    The token Logto gave last, while it is valid; else a new one, for which the SDK spends
+    the refresh token. TokenUnavailableError when Logto refuses or does not answer; the user
+    stays signed in.
+    """
+    return await fresh_token(request, resource)
+
+
+async def organization_token(request: HttpRequest, organization_id: str) -> str:
+    """A fresh organization token (one of the ID token's `organizations`), as access_token()."""
+    return await fresh_token(request, organization_resource(organization_id))
+
+
+async def fresh_token(request: HttpRequest, resource: str) -> str:
+    """The SDK's token for `resource` (an indicator, or the URN of an organization).
+
+    Tokens live in the session (the SDK's `accessTokenMap`), never in the cookie. Getting a
+    new one spends the refresh token, which Logto rotates: as for the ID token, two requests
+    of one session take turns (signed_in_user()), and the session is saved before the next
+    one goes.
+    """
+    client = await logto_client(request)
+    if (token := client._getAccessToken(resource)) is not None:  # the SDK's cache, if valid
+        return token
+    async with refresh_lock(request.session.session_key or ""):
+        await reload_tokens(request)
+        id_token = client.getIdToken()
+        try:
+            async with logto_deadline():
+                token = await client.getAccessToken(resource)
+        except LogtoException as error:
+            raise TokenUnavailableError(refusal_reason(error)) from error
+        except jwt.InvalidTokenError as error:  # a new ID token that does not verify
+            raise TokenUnavailableError("Logto's ID token is not valid") from error
+        except (LogtoUnreachableError, *PROVIDER_ERRORS) as error:
+            raise TokenUnavailableError("Logto is unreachable") from error
+        if token is None:
+            raise TokenUnavailableError("this sign-in has no refresh token")
+        if client.getIdToken() != id_token:
+            keep_claims(request, client)  # Logto sent a new ID token along.
+        if request.session.modified:
+            # Saved before the lock is released, for the requests waiting for it.
+            await request.session.asave()
+        return token
 
 
 @asynccontextmanager

@@ -7,6 +7,9 @@ has the same expiry and needs no store of its own:
 - `sid` record: the session ids signed in through one Logto session (the ID token's `sid`);
 - `jti` record: a logout token already acted on, kept until the token expires.
 
+The `sub` record also lists a user's sessions on the "your devices" page, which ends them
+the way a back-channel logout does (`end_session`).
+
 A record's id is its kind and a keyed hash (SECRET_KEY) of what it indexes, 35 characters:
 no session id has that form (session_engine.SESSION_ID), so no cookie can name a record
 (the session middleware looks up ids of that form only), and no one could guess one. When
@@ -30,6 +33,10 @@ from .session_storage import KEY_PREFIX
 # The session key of the signed-in user's ID token claims, set at sign-in and refresh (under
 # Logto's prefix: it goes with Logto's tokens).
 CLAIMS_KEY = f"{KEY_PREFIX}idTokenClaims"
+# What the "your devices" page shows of a session, kept at sign-in: when (Unix seconds) and
+# from which browser (devices.device_summary).
+SIGNED_IN_AT_KEY = "signed_in_at"
+DEVICE_KEY = "device"
 SESSIONS = "sessions"
 
 
@@ -106,14 +113,32 @@ def end_sessions(logout: LogoutToken) -> int:
         assert logout.sub is not None
         entries = [record_id("sub", logout.sub)]
     session_keys = [key for entry in entries for key in record(entry).get(SESSIONS, [])]
-    ended = 0
-    for session_key in session_keys:
+    return sum(end_session(session_key) for session_key in session_keys)
+
+
+def end_session(session_key: str, session: SessionBase | None = None) -> bool:
+    """End the session `session_key` (`session`: its record, if loaded already): out of the
+    index, then out of the store. False when it was not signed in (or is gone already)."""
+    if session is None:
         session = record(session_key)
-        if (claims := session.get(CLAIMS_KEY)) is not None:
-            ended += 1
-            remove(session_key, claims)
-        session.delete(session_key)
-    return ended
+    if (claims := session.get(CLAIMS_KEY)) is not None:
+        remove(session_key, claims)
+    session.delete(session_key)
+    return claims is not None
+
+
+def other_sessions(sub: str, this_key: str) -> list[SessionBase]:
+    """The stored sessions signed in as the user `sub` other than `this_key`, loaded (each
+    knows its `stored_until`). Index entries whose record is gone, or is no session of
+    `sub`, are left out."""
+    sessions = []
+    for session_key in record(record_id("sub", sub)).get(SESSIONS, []):
+        if session_key == this_key:
+            continue
+        session = record(session_key)
+        if (claims := session.get(CLAIMS_KEY)) is not None and claims["sub"] == sub:
+            sessions.append(session)
+    return sessions
 
 
 aend_sessions = sync_to_async(end_sessions)
