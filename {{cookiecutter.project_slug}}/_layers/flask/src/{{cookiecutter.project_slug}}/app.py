@@ -7,14 +7,13 @@ from types import TracebackType
 
 from flask import Flask
 from logto import LogtoConfig
-from logto.models.oidc import UserInfoScope
 
 from .auth import display_name
 from .csrf import csrf_token
 from .devices import timestamp
 from .errors import register_error_pages
 from .headers import register_response_headers
-from .resource_tokens import ORGANIZATIONS_SCOPE, sign_in_scopes
+from .resource_tokens import sign_in_scopes
 from .routes import blueprint
 from .sessions import STORE_ERRORS, init_sessions
 from .settings import Settings
@@ -42,8 +41,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         endpoint=settings.logto_endpoint,
         appId=settings.logto_app_id,
         appSecret=settings.logto_app_secret,
-        scopes=sdk_scopes(
-            sign_in_scopes(list(settings.logto_scopes), list(settings.logto_organization_scopes))
+        scopes=sign_in_scopes(
+            list(settings.logto_scopes), list(settings.logto_organization_scopes)
         ),
         resources=list(settings.logto_resources),
     )
@@ -64,13 +63,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.add_template_filter(timestamp)
     app.register_blueprint(blueprint)
     return app
-
-
-def sdk_scopes(scopes: list[str]) -> list[str | UserInfoScope]:
-    """`scopes` as the SDK takes them: it asks for the organizations resource at sign-in, and
-    gets organization tokens, only when its scopes hold its own `UserInfoScope.organizations`
-    (an enum that does not equal the scope's name)."""
-    return [UserInfoScope.organizations if name == ORGANIZATIONS_SCOPE else name for name in scopes]
 
 
 def development_secret() -> str:

@@ -26,12 +26,7 @@ from werkzeug.wrappers import Response
 from .devices import device_summary
 from .errors import LogtoNotConfiguredError
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
-from .resource_tokens import (
-    organization_resource,
-    organizations_enabled,
-    refusal_reason,
-    sign_in_scopes,
-)
+from .resource_tokens import organization_resource, organizations_enabled, refusal_reason
 from .session_interface import SIGN_IN_KEY
 from .session_storage import SessionStorage
 
@@ -225,10 +220,7 @@ def organization_token(organization_id: str) -> str:
 
 def organizations_on() -> bool:
     """Whether sign-in asks for the user's organizations (LOGTO_ORGANIZATION_SCOPES set)."""
-    scopes = list(current_app.config["LOGTO_SCOPES"])
-    return organizations_enabled(
-        sign_in_scopes(scopes, list(current_app.config["LOGTO_ORGANIZATION_SCOPES"]))
-    )
+    return organizations_enabled(current_app.extensions["logto_config"].scopes)
 
 
 def fresh_token(resource: str) -> str:
