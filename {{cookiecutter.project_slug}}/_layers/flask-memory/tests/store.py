@@ -41,7 +41,7 @@ def store_raw(app: Flask, sid: str, data: bytes) -> None:
     entry_of(app, sid).data = data
 
 
-READS = {"load", "signed_in_sessions"}
+READS = {"load", "signed_in_sessions", "subject_sessions"}
 WRITES = {"save", "touch", "delete", "remember"}
 
 

@@ -64,7 +64,7 @@ def unreachable_store(port: int) -> dict[str, object]:
     return {"redis_url": f"redis://127.0.0.1:{port}/0"}
 
 
-READS = {"get", "hget", "hgetall", "exists", "ttl"}
+READS = {"get", "mget", "hget", "hgetall", "hkeys", "exists", "ttl"}
 
 
 class CountingClient:

@@ -12,7 +12,7 @@ from {{ cookiecutter.project_slug }}.settings import Settings
 
 from .conftest import SECRET, make_app, session_id, sign_in
 from .oidc_provider import OidcProvider
-from .servers import free_port, serving_app
+from .servers import environment_of, free_port, serving_app
 from .store import own_store, unreachable_store
 
 
@@ -121,11 +121,8 @@ def test_two_app_instances_share_one_session(
     settings: Settings, provider: OidcProvider, tmp_path: Path
 ) -> None:
     first_port, second_port = free_port(), free_port()
-    env = {
-        name.upper(): str(value)
-        for name, value in vars(settings).items()
-        if name not in {"base_url", "app_env"}
-    }
+    env = environment_of(vars(settings))
+    del env["BASE_URL"], env["APP_ENV"]
     first_env = {**env, "BASE_URL": f"http://127.0.0.1:{first_port}"}
     second_env = {**env, "BASE_URL": f"http://127.0.0.1:{second_port}"}
     assert env["SESSION_SECRET"] == SECRET

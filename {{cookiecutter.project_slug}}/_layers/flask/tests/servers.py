@@ -91,7 +91,10 @@ def run_check(
 
 def environment_of(settings: dict[str, object]) -> dict[str, str]:
     """`Settings` field values as the environment variables that set them."""
-    return {name.upper(): str(value) for name, value in settings.items()}
+    return {
+        name.upper(): " ".join(value) if isinstance(value, tuple) else str(value)
+        for name, value in settings.items()
+    }
 
 
 def logto_environment(endpoint: str) -> dict[str, str]:

@@ -47,3 +47,12 @@ def test_production_problems_are_named(provider: OidcProvider, store_settings) -
     assert result.returncode == 1
     assert "FAIL  settings" in result.stdout and "BASE_URL is not https" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_bad_resource_indicator_is_named(provider: OidcProvider, store_settings) -> None:
+    environment = logto(provider) | environment_of(store_settings)
+    result = run_check(environment | {"LOGTO_RESOURCES": "api.example.com"})
+    assert result.returncode == 1
+    assert "FAIL  settings" in result.stdout
+    assert "LOGTO_RESOURCES: 'api.example.com' is not an absolute URI" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -6,6 +6,7 @@ import subprocess
 import time
 
 import pytest
+from logto.models.oidc import UserInfoScope
 
 from {{ cookiecutter.project_slug }}.app import create_app
 from {{ cookiecutter.project_slug }}.settings import Settings, SettingsError
@@ -100,6 +101,57 @@ def test_an_unknown_app_env_is_refused_in_one_line() -> None:
     with pytest.raises(SettingsError) as refused:
         Settings.from_env({"APP_ENV": "staging"}).check()
     assert str(refused.value) == "APP_ENV must be development or production, not 'staging'"
+
+
+def test_logto_lists_are_read_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "LOGTO_SCOPES": "email, phone email  read:items",
+            "LOGTO_RESOURCES": "https://api.example.com,https://other.example.com/v1 ",
+            "LOGTO_ORGANIZATION_SCOPES": "read:members",
+            "API_URL": " https://api.example.com/items ",
+        }
+    )
+    assert settings.logto_scopes == ("email", "phone", "read:items")
+    assert settings.logto_resources == ("https://api.example.com", "https://other.example.com/v1")
+    assert settings.logto_organization_scopes == ("read:members",)
+    assert settings.api_url == "https://api.example.com/items"
+
+    config = create_app(settings).extensions["logto_config"]
+    assert config.scopes == [
+        "email",
+        "phone",
+        "read:items",
+        UserInfoScope.organizations,  # the SDK's own name of urn:logto:scope:organizations
+        "read:members",
+    ]
+    assert config.resources == ["https://api.example.com", "https://other.example.com/v1"]
+
+
+def test_logto_lists_are_empty_by_default() -> None:
+    config = create_app(Settings.from_env({"LOGTO_RESOURCES": " ", "LOGTO_SCOPES": ""})).extensions[
+        "logto_config"
+    ]
+    assert (config.scopes, config.resources) == ([], [])
+
+
+@pytest.mark.parametrize("app_env", ["development", "production"])
+def test_a_resource_that_is_no_indicator_is_refused(app_env: str) -> None:
+    environ = {**SAFE_PRODUCTION, "APP_ENV": app_env}
+    environ["LOGTO_RESOURCES"] = "https://api.example.com api.example.com https://a.example/#x"
+    with pytest.raises(SettingsError) as refused:
+        create_app(Settings.from_env(environ))
+    assert str(refused.value).splitlines() == [
+        "LOGTO_RESOURCES: 'api.example.com' is not an absolute URI without a fragment",
+        "LOGTO_RESOURCES: 'https://a.example/#x' is not an absolute URI without a fragment",
+    ]
+
+
+@pytest.mark.parametrize("api_url", ["api.example.com", "ftp://api.example.com", "http://[::1"])
+def test_an_api_url_that_is_no_http_url_is_refused(api_url: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"API_URL": api_url}).check()
+    assert str(refused.value) == f"API_URL: {api_url!r} is not an http(s) URL"
 
 
 def dockerfile_command(port: int) -> list[str]:

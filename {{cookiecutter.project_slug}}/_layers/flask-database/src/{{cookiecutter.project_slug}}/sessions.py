@@ -2,10 +2,11 @@
 
 Every session is one row of the `sessions` table: `id` (SESSION_KEY_PREFIX + the session
 id), `data` and `expires_at` (Unix time, indexed). A signed-in session is indexed for
-back-channel logout in `session_index`: a row per `key` (`sub:<Logto user id>`, and
-`sid:<Logto session id>` when Logto sends one) and `session_id` (the session's `id`), with
-the session's expiry. `used_keys` keeps each logout token's id until the token expires.
-The FastAPI flavour of this template uses the same tables.
+back-channel logout and the devices page in `session_index`: a row per `key`
+(`sub:<Logto user id>`, and `sid:<Logto session id>` when Logto sends one) and
+`session_id` (the session's `id`), with the session's expiry. `used_keys` keeps each
+logout token's id until the token expires. The FastAPI flavour of this template uses the
+same tables.
 
 The app creates the tables when it first needs them, so it starts while the database is
 down. A row past `expires_at` reads as missing; `flask delete-expired-sessions` deletes
@@ -171,6 +172,19 @@ class DatabaseSessionInterface(StoreSessionInterface):
         )
         store_ids = self.run(lambda connection: connection.scalars(query).all())
         return [(store_id, SignIn(logout.sub, logout.sid)) for store_id in store_ids]
+
+    def subject_sessions(self, subject: str) -> list[tuple[str, bytes, float]]:
+        query = (
+            sa.select(sessions_table.c.id, sessions_table.c.data, sessions_table.c.expires_at)
+            .join(index_table, index_table.c.session_id == sessions_table.c.id)
+            .where(
+                index_table.c.key == f"sub:{subject}",
+                index_table.c.session_id.startswith(self.key_prefix, autoescape=True),
+                sessions_table.c.expires_at > time.time(),
+            )
+        )
+        rows = self.run(lambda connection: connection.execute(query).all())
+        return [(row.id, row.data, row.expires_at) for row in rows]
 
     def remember(self, key: str, until: float) -> bool:
         insert = (

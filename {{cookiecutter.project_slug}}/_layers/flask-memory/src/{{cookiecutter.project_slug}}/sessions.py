@@ -98,6 +98,19 @@ class MemorySessionInterface(StoreSessionInterface):
                 and (logout.sub is None or entry.sign_in.subject == logout.sub)
             ]
 
+    def subject_sessions(self, subject: str) -> list[tuple[str, bytes, float]]:
+        # A scan, as for a logout token: the store is bounded.
+        now = time.time()
+        with self.lock:
+            return [
+                (store_id, entry.data, entry.expires_at)
+                for store_id, entry in self.signed_in.items()
+                if store_id.startswith(self.key_prefix)
+                and entry.expires_at > now
+                and entry.sign_in is not None
+                and entry.sign_in.subject == subject
+            ]
+
     def remember(self, key: str, until: float) -> bool:
         now = time.time()
         with self.lock:

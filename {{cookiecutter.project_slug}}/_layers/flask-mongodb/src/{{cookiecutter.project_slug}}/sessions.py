@@ -3,7 +3,8 @@
 Every session is one document of the `sessions` collection in the database named in
 MONGODB_URL: `id` (SESSION_KEY_PREFIX + the session id, unique), `val` (the data),
 `expiration` (a BSON date, under a TTL index) and for a signed-in session `subject` and
-`provider_session` (Logto's user and session ids, indexed, for back-channel logout). A
+`provider_session` (Logto's user and session ids, indexed, for back-channel logout and
+the devices page). A
 logout token's id is a document too, kept until the token expires. MongoDB's TTL monitor
 deletes expired documents only once a minute, so reads treat them as missing.
 pymongo reconnects by itself, so sessions work again as soon as MongoDB is back.
@@ -92,6 +93,20 @@ class MongoDBSessionInterface(StoreSessionInterface):
         documents = self.store.find(query, projection={"id", "subject", "provider_session"})
         return [
             (document["id"], SignIn(document.get("subject"), document.get("provider_session")))
+            for document in documents
+        ]
+
+    def subject_sessions(self, subject: str) -> list[tuple[str, bytes, float]]:
+        documents = self.store.find(
+            {
+                "subject": subject,
+                "id": {"$regex": f"^{re.escape(self.key_prefix)}"},
+                "expiration": {"$gt": datetime.now(UTC)},
+            },
+            projection={"_id": False, "id": True, "val": True, "expiration": True},
+        )
+        return [
+            (document["id"], document["val"], document["expiration"].timestamp())
             for document in documents
         ]
 

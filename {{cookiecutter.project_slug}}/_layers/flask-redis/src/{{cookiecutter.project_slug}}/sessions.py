@@ -4,10 +4,11 @@ Every session is one string key, `SESSION_KEY_PREFIX` + its id, which Redis expi
 SESSION_LIFETIME without use. Its value is the session's expiry (8 bytes, Unix time)
 followed by its data, so that one GET both loads the session and says when to push its
 expiry back; pushing it back is a PEXPIREAT and a SETRANGE of those 8 bytes, never a
-rewrite of the data. A signed-in session is indexed for back-channel logout:
-`<prefix>subject:<sub>` is a hash of the user's session ids (each to its Logto session
-id), `<prefix>provider-session:<sid>` names the session of a Logto session; both expire
-with the newest session they index. A logout token's id is a key until the token expires.
+rewrite of the data. A signed-in session is indexed for back-channel logout and the
+devices page: `<prefix>subject:<sub>` is a hash of the user's session ids (each to its
+Logto session id), `<prefix>provider-session:<sid>` names the session of a Logto session;
+both expire with the newest session they index. A logout token's id is a key until the
+token expires.
 The client reconnects by itself, so sessions work again once Redis is back.
 """
 
@@ -133,6 +134,18 @@ class RedisSessionInterface(StoreSessionInterface):
             (store_id.decode(), SignIn(logout.sub, provider_session.decode() or None))
             for store_id, provider_session in sessions.items()
         ]
+
+    def subject_sessions(self, subject: str) -> list[tuple[str, bytes, float]]:
+        store_ids = list(self.client.hkeys(self.subject_key(subject)))
+        if not store_ids:
+            return []
+        sessions = []
+        for store_id, value in zip(store_ids, self.client.mget(store_ids), strict=True):
+            if value is None or len(value) <= EXPIRY.size:
+                continue  # expired or deleted since it was indexed
+            (expires_at,) = EXPIRY.unpack_from(value)
+            sessions.append((store_id.decode(), value[EXPIRY.size :], expires_at))
+        return sessions
 
     def remember(self, key: str, until: float) -> bool:
         return bool(self.client.set(key, 1, nx=True, pxat=milliseconds(until)))

@@ -10,8 +10,10 @@ from logto import LogtoConfig
 
 from .auth import display_name
 from .csrf import csrf_token
+from .devices import timestamp
 from .errors import register_error_pages
 from .headers import register_response_headers
+from .resource_tokens import sign_in_scopes
 from .routes import blueprint
 from .sessions import STORE_ERRORS, init_sessions
 from .settings import Settings
@@ -39,6 +41,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         endpoint=settings.logto_endpoint,
         appId=settings.logto_app_id,
         appSecret=settings.logto_app_secret,
+        scopes=sign_in_scopes(
+            list(settings.logto_scopes), list(settings.logto_organization_scopes)
+        ),
+        resources=list(settings.logto_resources),
     )
     app.config.update(
         SECRET_KEY=settings.session_secret or development_secret(),
@@ -54,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_response_headers(app)
     app.add_template_global(csrf_token)
     app.add_template_filter(display_name)
+    app.add_template_filter(timestamp)
     app.register_blueprint(blueprint)
     return app
 

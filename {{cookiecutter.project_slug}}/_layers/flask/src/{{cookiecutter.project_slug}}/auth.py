@@ -1,4 +1,5 @@
-"""Who is signed in: the Logto client of a request, and its ID token kept fresh.
+"""Who is signed in: the Logto client of a request, its ID token kept fresh, and the access
+tokens it gets for API resources and organizations.
 
 The ID token's claims are kept in the session when the SDK has verified the token (at
 sign-in and refresh), so a request reads them without decoding a JWT. They count only
@@ -6,7 +7,8 @@ until the token's `exp`. Once that has passed and the session holds a refresh to
 SDK's `getAccessToken()` refreshes, which stores a new ID token too.
 Logto may rotate refresh tokens, so two requests of one session must not both refresh with
 the same one: refreshes are serialised per session (within this process), and a request
-that waited re-reads the session the other one saved.
+that waited re-reads the session the other one saved. Access tokens for API resources and
+organizations (`access_token`, `organization_token`) are refreshed under the same lock.
 """
 
 import functools
@@ -21,8 +23,10 @@ from flask import current_app, g, redirect, request, session, url_for
 from logto import LogtoException
 from werkzeug.wrappers import Response
 
+from .devices import device_summary
 from .errors import LogtoNotConfiguredError
 from .logto_client import PROVIDER_ERRORS, AppLogtoClient, LogtoUnreachableError
+from .resource_tokens import organization_resource, organizations_enabled, refusal_reason
 from .session_interface import SIGN_IN_KEY
 from .session_storage import SessionStorage
 
@@ -42,6 +46,15 @@ _refresh_locks_guard = threading.Lock()
 
 
 LOGTO_SETTINGS = ("LOGTO_ENDPOINT", "LOGTO_APP_ID", "LOGTO_APP_SECRET")
+
+
+class TokenUnavailableError(Exception):
+    """Logto gave no access token; `reason` says why: Logto's OAuth error code when it
+    refused (`invalid_target`, `invalid_grant`), or that it did not answer."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def missing_logto_settings() -> list[str]:
@@ -66,7 +79,9 @@ def login_required(view: Callable[P, T]) -> Callable[P, T | Response]:
     def signed_in_view(*args: P.args, **kwargs: P.kwargs) -> T | Response:
         require_logto_settings()
         if g.user is None:
-            return redirect(url_for("pages.sign_in", next=request.path))
+            # Back to this page after sign-in; a form posted meanwhile is not posted again.
+            next_path = request.path if request.method == "GET" else None
+            return redirect(url_for("pages.sign_in", next=next_path))
         return view(*args, **kwargs)
 
     return signed_in_view
@@ -107,9 +122,15 @@ def keep_id_token_claims(client: AppLogtoClient) -> None:
 
 def keep_sign_in() -> None:
     """Note whom the session is signed in as: Logto's user and, when Logto sends it, its
-    session (`sid`, when "session required" is on). A refresh does not change them."""
+    session (`sid`, when "session required" is on); and, for the devices page, when and
+    from what browser. A refresh does not change them."""
     claims = session[CLAIMS_KEY]
-    session[SIGN_IN_KEY] = {"sub": claims["sub"], "sid": claims.get("sid")}
+    session[SIGN_IN_KEY] = {
+        "sub": claims["sub"],
+        "sid": claims.get("sid"),
+        "signed_in_at": int(time.time()),
+        "device": device_summary(request.user_agent.string),
+    }
 
 
 def run_async(function: Callable[P, Awaitable[T]]) -> Callable[P, T]:
@@ -179,6 +200,57 @@ def refresh_lock(session_id: str) -> Iterator[None]:
         yield
 
 
+def access_token(resource: str) -> str:
+    """An access token for the API resource `resource` (one of LOGTO_RESOURCES), for the
+    signed-in user, to send to that API as `Authorization: Bearer <token>`.
+
+    The SDK keeps each token in the session until shortly before it expires; then this gets
+    a new one with the refresh token, one refresh at a time per session, and stores the
+    session at once. Raises TokenUnavailableError when Logto refuses it (the user stays
+    signed in) or cannot be reached.
+    """
+    return fresh_token(resource)
+
+
+def organization_token(organization_id: str) -> str:
+    """An access token for the organization `organization_id` (one of the ID token's
+    `organizations`), as `access_token` gets one for a resource."""
+    return fresh_token(organization_resource(organization_id))
+
+
+def organizations_on() -> bool:
+    """Whether sign-in asks for the user's organizations (LOGTO_ORGANIZATION_SCOPES set)."""
+    return organizations_enabled(current_app.extensions["logto_config"].scopes)
+
+
+def fresh_token(resource: str) -> str:
+    if g.user is None:
+        raise TokenUnavailableError("nobody is signed in")
+    # The SDK's own check of its token cache, which never calls Logto.
+    if (token := logto_client()._getAccessToken(resource)) is not None:
+        return token
+    with refresh_lock(session.sid):  # type: ignore[attr-defined]
+        reload_session()
+        client = logto_client()
+        id_token = client.getIdToken()
+        try:
+            with talking_to_logto():
+                token = run_async(client.getAccessToken)(resource)
+        except LogtoException as error:
+            # The grant is refused, not the sign-in: the refresh token stays.
+            current_app.logger.info("Logto refused a token for %s: %s", resource, error)
+            raise TokenUnavailableError(refusal_reason(error)) from error
+        except LogtoUnreachableError as error:
+            current_app.logger.warning("Cannot get a token for %s: %s", resource, error)
+            raise TokenUnavailableError("Logto is unreachable") from error
+        if token is None:
+            raise TokenUnavailableError("this sign-in has no refresh token")
+        if client.getIdToken() != id_token:
+            keep_id_token_claims(client)  # Logto sends a new ID token with each refresh
+        save_session_now()
+    return token
+
+
 def reload_session() -> None:
     """Take what the store holds for this session now, in place of what the request loaded."""
     interface = current_app.session_interface
@@ -186,6 +258,7 @@ def reload_session() -> None:
     if stored is not None and stored.sid == session.sid:  # type: ignore[attr-defined]
         session.clear()
         session.update(stored)
+        session.modified = False  # type: ignore[attr-defined]  # as stored: nothing to write
 
 
 def save_session_now() -> None:

@@ -20,6 +20,11 @@ SECURITY_HEADERS = {
 PRIVATE_ENDPOINTS = frozenset(
     {
         "pages.profile",
+        "pages.tokens",
+        "pages.call_api",
+        "pages.devices",
+        "pages.end_session",
+        "pages.end_other_sessions",
         "pages.sign_in",
         "pages.callback",
         "pages.sign_out",

@@ -1,6 +1,10 @@
-"""Every route of the app: the home page, Logto sign-in and sign-out, the profile, health,
+"""Every route of the app: the home page, Logto sign-in and sign-out, the profile, tokens
+for API resources and organizations and an API called with one, the user's devices, health,
 and the back-channel logout URI that Logto posts to."""
 
+from collections.abc import Callable
+
+import httpx
 from flask import (
     Blueprint,
     abort,
@@ -17,28 +21,41 @@ from logto import LogtoException
 from werkzeug.wrappers import Response
 
 from .auth import (
+    TokenUnavailableError,
+    access_token,
     keep_id_token_claims,
     keep_sign_in,
     load_user,
     login_required,
     logto_client,
     missing_logto_settings,
+    organization_token,
+    organizations_on,
     require_logto_settings,
     run_async,
     talking_to_logto,
 )
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
-from .csrf import csrf_token_is_valid, new_csrf_token
+from .csrf import csrf_protected, new_csrf_token
 from .errors import SignInFailedError
 from .logto_client import LogtoUnreachableError, oidc_core
 from .redirects import safe_next_path
+from .resource_tokens import TokenSummary, token_summary
 from .sessions import STORE_KIND
-from .settings import origin
+from .user_sessions import (
+    device,
+    end_user_session,
+    find_user_session,
+    is_current,
+    user_sessions,
+)
 
 blueprint = Blueprint("pages", __name__)
 blueprint.before_app_request(load_user)
 
 NEXT_PATH_KEY = "next_path"  # where to go after the callback, kept through the sign-in
+API_TIMEOUT = 10  # seconds /call-api waits for the API
+API_BODY_SHOWN = 2000  # characters of the API's answer /call-api shows
 
 
 @blueprint.get("/")
@@ -95,17 +112,88 @@ def profile() -> str:
     )
 
 
+@blueprint.get("/tokens")
+@login_required
+def tokens() -> str:
+    resources = {
+        indicator: token_claims(access_token, indicator)
+        for indicator in current_app.config["LOGTO_RESOURCES"]
+    }
+    organizations = None
+    if organizations_on():
+        organizations = {
+            organization_id: token_claims(organization_token, organization_id)
+            for organization_id in g.user.get("organizations") or []
+        }
+    return render_template("tokens.html", resources=resources, organizations=organizations)
+
+
+def token_claims(get_token: Callable[[str], str], name: str) -> TokenSummary | str:
+    """What the tokens page shows of the token for `name`: its claims, or why Logto gave none."""
+    try:
+        return token_summary(get_token(name))
+    except TokenUnavailableError as error:
+        return error.reason
+
+
+@blueprint.get("/call-api")
+@login_required
+def call_api() -> str:
+    """Call API_URL with a token for the first of LOGTO_RESOURCES, as an app calls its API."""
+    api_url, resources = current_app.config["API_URL"], current_app.config["LOGTO_RESOURCES"]
+    if not (api_url and resources):
+        note = "No API is set up: set API_URL and LOGTO_RESOURCES in .env."
+        return render_template("call_api.html", note=note)
+    try:
+        bearer = {"Authorization": f"Bearer {access_token(resources[0])}"}
+        answer = httpx.get(api_url, headers=bearer, timeout=API_TIMEOUT)
+    except TokenUnavailableError as error:
+        note = f"Logto gave no token for {resources[0]}: {error.reason}."
+        return render_template("call_api.html", note=note)
+    except httpx.HTTPError as error:
+        current_app.logger.warning("The API at %s did not answer: %r", api_url, error)
+        return render_template("call_api.html", note=f"The API at {api_url} did not answer.")
+    return render_template("call_api.html", answer=answer, body=answer.text[:API_BODY_SHOWN])
+
+
+@blueprint.get("/sessions")
+@login_required
+def devices() -> str:
+    return render_template("sessions.html", devices=[device(each) for each in user_sessions()])
+
+
+@blueprint.post("/sessions/<handle>/end")
+@csrf_protected
+@login_required
+def end_session(handle: str) -> Response:
+    ended = find_user_session(handle)
+    if ended is None:
+        abort(404, "You have no such session: it may have ended already.")
+    if is_current(ended):
+        session.clear()  # this device: signed out here, as by the sign-out button
+        return redirect(url_for(".index"), 303)
+    end_user_session(ended)
+    return redirect(url_for(".devices"), 303)
+
+
+@blueprint.post("/sessions/end-others")
+@csrf_protected
+@login_required
+def end_other_sessions() -> Response:
+    for other in user_sessions():
+        if not is_current(other):
+            end_user_session(other)
+    return redirect(url_for(".devices"), 303)
+
+
 @blueprint.post("/sign-out")
+@csrf_protected
 def sign_out() -> Response:
-    # A browser names the site a form was posted from; without Origin the token decides.
-    base_url = current_app.config["BASE_URL"]
-    from_here = request.origin is None or request.origin == origin(base_url)
-    if not (from_here and csrf_token_is_valid(request.form.get("csrf_token"))):
-        abort(403, "The sign-out form expired or did not come from this app. Please try again.")
     # Delete the whole session here first: whatever Logto answers, it is over in this app.
     session.clear()
     if missing_logto_settings():
         return redirect(url_for(".index"), 303)
+    base_url = current_app.config["BASE_URL"]
     with talking_to_logto():
         end_session_url = run_async(logto_client().signOut)(f"{base_url}/")
     return redirect(end_session_url, 303)

@@ -8,8 +8,9 @@ rewrite of the session. Each store (`sessions.py`) implements the abstract metho
 
 A signed-in session is indexed by who it belongs to (`SignIn`: Logto's user id and
 Logto's session id), in the same store and with the same expiry, so that a back-channel
-logout token can end it. A session that is not signed in (an unfinished sign-in: the SDK's
-state between `/sign-in` and `/callback`) expires SIGN_IN_TIMEOUT after it was written.
+logout token can end it and the devices page can list a user's sessions. A session that
+is not signed in (an unfinished sign-in: the SDK's state between `/sign-in` and
+`/callback`) expires SIGN_IN_TIMEOUT after it was written.
 
 A session id is `secrets.token_urlsafe(SESSION_ID_BYTES)`, as Flask-Session makes it. A
 cookie that is not such an id is no cookie: the store is not asked. The store's other keys
@@ -67,6 +68,19 @@ class Record:
 
     data: dict[str, Any]
     expires_at: float  # Unix time
+
+
+@dataclass(frozen=True)
+class UserSession:
+    """One of a user's signed-in sessions, found through the back-channel logout index."""
+
+    session_id: str  # the id in its cookie: a bearer secret, never shown
+    data: dict[str, Any]
+    expires_at: float  # Unix time
+
+    @property
+    def sign_in(self) -> SignIn | None:
+        return SignIn.of(self.data)
 
 
 class UnreadableSessionError(Exception):
@@ -144,6 +158,11 @@ class StoreSessionInterface(ServerSideSessionInterface):
     def signed_in_sessions(self, logout: LogoutToken) -> list[tuple[str, SignIn]]:
         """The unexpired sessions a logout token names (store id, sign-in): those of Logto's
         session `sid` when it names one, else all of the user `sub`'s."""
+
+    @abstractmethod
+    def subject_sessions(self, subject: str) -> list[tuple[str, bytes, float]]:
+        """The unexpired sessions the index lists for the user `subject`, as stored: store
+        id, serialised data, expiry. Index entries whose session is gone are left out."""
 
     @abstractmethod
     def remember(self, key: str, until: float) -> bool:
@@ -286,6 +305,27 @@ class StoreSessionInterface(ServerSideSessionInterface):
         for store_id, sign_in in sessions:
             self.delete(store_id, sign_in)
         return len(sessions)
+
+    def user_sessions(self, subject: str) -> list[UserSession]:
+        """The signed-in sessions of the user `subject` in this app."""
+        sessions = []
+        for store_id, value, expires_at in self.subject_sessions(subject):
+            try:
+                data = self.serializer.decode(value)
+            except UnreadableSessionError:
+                continue  # an anonymous session when loaded: nobody's
+            sign_in = SignIn.of(data)
+            if sign_in is None or sign_in.subject != subject:
+                continue  # an index entry the session has outlived
+            session_id = store_id.removeprefix(self.key_prefix)
+            sessions.append(UserSession(session_id, data, expires_at))
+        self.store_answered()
+        return sessions
+
+    def end_session(self, user_session: UserSession) -> None:
+        """End one of a user's sessions as a back-channel logout does: its record and its
+        index entries are deleted."""
+        self.delete(self._get_store_id(user_session.session_id), user_session.sign_in)
 
     # Flask-Session's own hooks, for code written against its interface
 

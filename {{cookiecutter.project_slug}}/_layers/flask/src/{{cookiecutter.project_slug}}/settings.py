@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from dotenv import find_dotenv, load_dotenv
 
 from .environment import SettingsError, whole_number
+from .resource_tokens import resource_problem, setting_list
 from .store_settings import StoreSettings
 
 __all__ = ["Settings", "SettingsError", "origin"]
@@ -35,6 +36,11 @@ class Settings(StoreSettings):
     logto_endpoint: str = ""
     logto_app_id: str = ""
     logto_app_secret: str = field(default="", repr=False)
+    # More of Logto: extra scopes, API resource indicators, organization scopes (empty: none).
+    logto_scopes: tuple[str, ...] = ()
+    logto_resources: tuple[str, ...] = ()
+    logto_organization_scopes: tuple[str, ...] = ()
+    api_url: str = ""  # the API that /call-api calls, with a token for the first resource
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -54,6 +60,10 @@ class Settings(StoreSettings):
             logto_endpoint=env.get("LOGTO_ENDPOINT", defaults.logto_endpoint).rstrip("/"),
             logto_app_id=env.get("LOGTO_APP_ID", defaults.logto_app_id),
             logto_app_secret=env.get("LOGTO_APP_SECRET", defaults.logto_app_secret),
+            logto_scopes=tuple(setting_list(env.get("LOGTO_SCOPES"))),
+            logto_resources=tuple(setting_list(env.get("LOGTO_RESOURCES"))),
+            logto_organization_scopes=tuple(setting_list(env.get("LOGTO_ORGANIZATION_SCOPES"))),
+            api_url=env.get("API_URL", defaults.api_url).strip(),
             **cls.store_values(env),  # type: ignore[arg-type]
         )
 
@@ -77,10 +87,21 @@ class Settings(StoreSettings):
         if self.session_lifetime <= 0:
             problems.append("SESSION_LIFETIME must be a positive number of seconds")
         problems += self.store_problems()
+        problems += self.logto_problems()
         if self.production:
             problems += self.production_problems()
         if problems:
             raise SettingsError(*problems)
+
+    def logto_problems(self) -> list[str]:
+        problems = [
+            f"LOGTO_RESOURCES: {problem}"
+            for indicator in self.logto_resources
+            if (problem := resource_problem(indicator)) is not None
+        ]
+        if self.api_url and not is_http_url(self.api_url):
+            problems.append(f"API_URL: {self.api_url!r} is not an http(s) URL")
+        return problems
 
     def production_problems(self) -> list[str]:
         problems = []
@@ -100,6 +121,14 @@ class Settings(StoreSettings):
         if not self.https:
             problems.append("BASE_URL is not https")
         return [f"APP_ENV=production refuses to start: {problem}" for problem in problems]
+
+
+def is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # say, a bracketed host that is no IPv6 address
+        return False
 
 
 def origin(url: str) -> str:
