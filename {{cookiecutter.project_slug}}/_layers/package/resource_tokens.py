@@ -62,8 +62,13 @@ class TokenSummary:
 
 def token_summary(access_token: str) -> TokenSummary:
     """The non-secret claims of an access token Logto has just issued (over TLS, to this
-    app): read, not verified; the API that receives the token verifies it."""
-    claims = jwt.decode(access_token, options={"verify_signature": False})
+    app): read, not verified; the API that receives the token verifies it. A token that is
+    not a JWT shows as such."""
+    try:
+        claims = jwt.decode(access_token, options={"verify_signature": False})
+    except jwt.DecodeError:
+        # Logto issues JWTs for API resources; another provider may not.
+        return TokenSummary(audience="(not a JWT)", scopes="(unknown)", expires="(unknown)")
     audience = claims.get("aud", "")
     return TokenSummary(
         audience=" ".join(audience) if isinstance(audience, list) else str(audience),
