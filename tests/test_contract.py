@@ -51,6 +51,9 @@ STORE_KINDS = {
     "database": "SQL database",
 }
 LOGTO_SETTINGS = ("LOGTO_ENDPOINT", "LOGTO_APP_ID", "LOGTO_APP_SECRET")
+FORM_REFUSED = (
+    "This form expired or did not come from this app. Please reload the page and try again."
+)
 APP_ID = "contract-test"
 HIDDEN_INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 CSRF_INPUT = re.compile(r'<input[^>]*name="(csrf_token|csrfmiddlewaretoken)"[^>]*value="([^"]*)"')
@@ -233,7 +236,8 @@ def test_every_app_answers_alike(app: App) -> None:
 
     form = app.sign_out_form()
     assert form, "the signed-in home page has a sign-out form with its CSRF token"
-    assert app.browser.post("/sign-out", data={}).status_code == 403
+    refused = app.browser.post("/sign-out", data={})
+    assert refused.status_code == 403 and FORM_REFUSED in refused.text
     foreign_origin = {"origin": "http://127.0.0.1:1"}
     assert app.browser.post("/sign-out", data=form, headers=foreign_origin).status_code == 403
     assert "signed in as" in app.browser.get("/").text  # a refused sign-out ends nothing
@@ -380,10 +384,13 @@ def test_your_devices_answer_alike(app: App) -> None:
 
     # Not alice's, unknown, malformed: 404, and nothing ends.
     for handle in (bobs_laptop, "0" * 32, "not-a-handle"):
-        assert end(handle, form).status_code == 404, handle
+        not_yours = end(handle, form)
+        assert not_yours.status_code == 404, handle
+        assert "You have no such session: it may have ended already." in not_yours.text
     assert "signed in as" in bob_laptop.get("/").text
     # No CSRF token, or another origin: 403, and nothing ends.
-    assert end(phone, {}).status_code == 403
+    refused = end(phone, {})
+    assert refused.status_code == 403 and FORM_REFUSED in refused.text
     assert end(phone, form, origin="http://127.0.0.1:1").status_code == 403
     assert alice.post("/sessions/end-others", data={}).status_code == 403
     assert "signed in as" in alice_phone.get("/").text

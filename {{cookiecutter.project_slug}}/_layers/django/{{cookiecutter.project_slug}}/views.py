@@ -13,7 +13,7 @@ import jwt
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -55,6 +55,10 @@ SIGN_IN_TIMEOUT = 600
 LOGTO_DOWN = (LogtoUnreachableError, *PROVIDER_ERRORS)
 API_TIMEOUT = 10  # seconds for the API that /call-api calls
 API_BODY_LIMIT = 2000  # characters of its answer shown
+FORM_REFUSED = (
+    "This form expired or did not come from this app. Please reload the page and try again."
+)
+NO_SUCH_SESSION = "You have no such session: it may have ended already."
 
 
 def logto_unreachable(request: HttpRequest) -> HttpResponse:
@@ -265,7 +269,7 @@ def end_session(request: HttpRequest, handle: str) -> HttpResponse:
         if session_handle(session.session_key) == handle:
             session_index.end_session(session.session_key, session)
             return HttpResponseRedirect(reverse("sessions"), status=303)
-    raise Http404("No session of yours has this handle.")
+    return error_page(request, 404, "Not found", NO_SUCH_SESSION)
 
 
 @never_cache
@@ -357,8 +361,7 @@ def permission_denied(request: HttpRequest, exception: Exception) -> HttpRespons
 
 @never_cache
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    message = "This form has expired or did not come from this site. Reload the page and retry."
-    return error_page(request, 403, "Forbidden", message)
+    return error_page(request, 403, "Forbidden", FORM_REFUSED)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -19,7 +19,7 @@ def test_sign_out_from_another_origin_is_refused_and_ends_nothing(
     token = csrf_token(client)
     refused = client.post("/sign-out", data={"csrf_token": token}, headers={"Origin": origin})
     assert refused.status_code == 403
-    assert "The sign-out form has expired" in refused.text
+    assert "This form expired or did not come from this app" in refused.text
     assert client.get("/profile").status_code == 200
 
 

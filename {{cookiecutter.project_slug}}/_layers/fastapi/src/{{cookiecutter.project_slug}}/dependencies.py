@@ -119,14 +119,18 @@ async def resource_tokens(request: Request, user: CurrentUser) -> ResourceTokens
 
 Tokens = Annotated[ResourceTokens, Depends(resource_tokens)]
 
+FORM_REFUSED = (
+    "This form expired or did not come from this app. Please reload the page and try again."
+)
+
 
 async def same_site_form(
     request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form()] = ""
 ) -> None:
-    """Refuse (403) a form of the session's pages posted from another site, or without the
-    session's CSRF token; as sign-out does."""
+    """Refuse (403) a form of the session's pages (sign-out, ending sessions) posted from
+    another site (or a sandboxed page, `Origin: null`), or without the session's CSRF token."""
     origin = request.headers.get("origin")
     if not is_same_origin(origin, settings.origin) or not is_valid_csrf_token(
         request.session, csrf_token
     ):
-        raise HTTPException(403, "This form has expired. Please reload the page and try again.")
+        raise HTTPException(403, FORM_REFUSED)

@@ -46,7 +46,7 @@ async def end_one_session(
     your_sessions = await sessions_of(request, user, settings.session_lifetime)
     session = next((session for session in your_sessions if session.handle == handle), None)
     if session is None:
-        raise HTTPException(404, "You have no session by that name: it may have ended already.")
+        raise HTTPException(404, "You have no such session: it may have ended already.")
     stored_session = app_session(request)
     if session.current:
         # As a sign-out here: the emptied session is deleted and its cookie expired.

@@ -5,7 +5,7 @@ import logging
 from typing import Annotated
 
 import jwt
-from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from logto import LogtoException
 from starlette.concurrency import run_in_threadpool
@@ -13,10 +13,17 @@ from starlette.concurrency import run_in_threadpool
 from .backchannel_logout import InvalidLogoutTokenError, validate_logout_token
 from .claims import current_claims
 from .deadlines import logto_deadline
-from .dependencies import CurrentUser, LogtoClientDep, OptionalUser, SettingsDep, logto_client_for
+from .dependencies import (
+    CurrentUser,
+    LogtoClientDep,
+    OptionalUser,
+    SettingsDep,
+    logto_client_for,
+    same_site_form,
+)
 from .logout_index import end_sessions, index_session, unindex_session
 from .logto_client import PROVIDER_ERRORS, LogtoUnreachableError, oidc_core
-from .security import is_same_origin, is_valid_csrf_token, new_csrf_token, safe_next_path
+from .security import new_csrf_token, safe_next_path
 from .session_middleware import app_session
 from .session_store import SessionStoreUnavailableError
 from .templating import templates
@@ -96,15 +103,9 @@ async def profile(request: Request, user: CurrentUser) -> HTMLResponse:
     return templates.TemplateResponse(request, "profile.html", context)
 
 
-@router.post("/sign-out")
-async def sign_out(
-    request: Request, settings: SettingsDep, csrf_token: Annotated[str, Form()] = ""
-) -> RedirectResponse:
-    # A form posted from another site (or from a sandboxed page, `Origin: null`) is refused
-    # even with a token, as a form without the right token is.
-    origin, session = request.headers.get("origin"), request.session
-    if not is_same_origin(origin, settings.origin) or not is_valid_csrf_token(session, csrf_token):
-        raise HTTPException(403, "The sign-out form has expired. Please try again.")
+@router.post("/sign-out", dependencies=[Depends(same_site_form)])
+async def sign_out(request: Request, settings: SettingsDep) -> RedirectResponse:
+    session = request.session
     try:
         logto = logto_client_for(settings, session)
         async with logto_deadline():

@@ -20,6 +20,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 SESSION_KEY = "csrf_token"
+FORM_REFUSED = (
+    "This form expired or did not come from this app. Please reload the page and try again."
+)
 
 
 def new_csrf_token() -> None:
@@ -52,7 +55,7 @@ def csrf_protected(view: Callable[P, T]) -> Callable[P, T]:
     @functools.wraps(view)
     def protected_view(*args: P.args, **kwargs: P.kwargs) -> T:
         if not form_is_from_this_app():
-            abort(403, "This form expired or did not come from this app. Please try again.")
+            abort(403, FORM_REFUSED)
         return view(*args, **kwargs)
 
     return protected_view
