@@ -26,6 +26,11 @@ APP_CPU, LOAD_CPU = "0", "1" if (os.cpu_count() or 1) > 1 else "0"
 CONNECTIONS = 16
 SETTLE_SECONDS = 0.5
 USER_SUB, USER_NAME = "bench-user", "Bench User"
+# Apps are served as in production (APP_ENV=production, an https BASE_URL) on plain http, as
+# behind the TLS-ending proxy of a deployment: every request to a served app (the bare apps'
+# too) carries what that proxy adds, and the servers trust it from 127.0.0.1 (gunicorn's
+# `forwarded_allow_ips`, uvicorn's `--proxy-headers`).
+FORWARDED = {"X-Forwarded-Proto": "https"}
 
 # Issue 8's budgets: the app's requests/s over the bare app's. MongoDB: report only.
 SIGNED_IN_BUDGETS: dict[tuple[str, str], float] = {
