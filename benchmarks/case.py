@@ -22,7 +22,8 @@ import httpx
 from apps import Server, bind_to, dockerfile_commands, start_bare, start_server
 from checks import anonymous_checks, anonymous_memory_check, count_requests, memory_bound_check
 from config import (
-    ANONYMOUS_BUDGETS,
+    ANONYMOUS_BUDGET,
+    FLOOR_MARGINS,
     FORWARDED,
     HOST,
     RESULTS,
@@ -226,18 +227,22 @@ def load_targets(
     }
     if floor is not None:
         targets["one_read"] = floor.target
-    loads = interleaved_rounds(targets, mode.seconds, mode.rounds)
+    loads = interleaved_rounds(targets, mode.seconds, mode.rounds, mode.warm_up_seconds)
     summaries = {target: summarize(runs) for target, runs in loads.items()}
     ratios = {target: paired_ratio(runs, loads["bare"]) for target, runs in loads.items()}
     result["bare"] = summaries["bare"]
-    result["anonymous"] = summaries["anonymous"] | verdict(
-        ratios["anonymous"], ANONYMOUS_BUDGETS[case.framework]
-    )
-    result["signed_in"] = summaries["signed_in"] | verdict(
-        ratios["signed_in"], SIGNED_IN_BUDGETS.get((case.framework, case.backend))
-    )
+    result["anonymous"] = summaries["anonymous"] | verdict(ratios["anonymous"], ANONYMOUS_BUDGET)
+    budget = SIGNED_IN_BUDGETS.get((case.framework, case.backend))
     if floor is not None:
         result["one_read"] = summaries["one_read"] | floor.details(ratios["one_read"])
+        if (margin := FLOOR_MARGINS.get(case.backend)) is not None:
+            budget = ratios["one_read"] - margin
+    result["signed_in"] = summaries["signed_in"] | verdict(ratios["signed_in"], budget)
+    if floor is not None:
+        result["signed_in"] |= {
+            "gap_to_floor": round(ratios["one_read"] - ratios["signed_in"], 3),
+            "floor_margin": FLOOR_MARGINS.get(case.backend),
+        }
     bare_rate = summaries["bare"]["requests_per_second"]
     for target in ("anonymous", "signed_in", "one_read"):
         if target in result:

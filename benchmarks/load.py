@@ -85,14 +85,15 @@ def wrk(url: str, seconds: float, cookie: str | None = None, pid: int | None = N
 
 
 def interleaved_rounds(
-    targets: dict[str, Target], seconds: float, rounds: int
+    targets: dict[str, Target], seconds: float, rounds: int, warm_up_seconds: int
 ) -> dict[str, list[Load]]:
     """After a warm-up of each target (not counted), `rounds` rounds of `seconds` of load on
     each target in turn (bare, app, bare, app...), so that a change in the machine's speed
     hits every target alike."""
     for target in targets.values():
         warm_up(target)
-        wrk(target.url, min(1.0, seconds), cookie=target.cookie)
+        if warm_up_seconds:
+            wrk(target.url, warm_up_seconds, cookie=target.cookie)
     loads: dict[str, list[Load]] = {name: [] for name in targets}
     for _ in range(rounds):
         for name, target in targets.items():
@@ -154,7 +155,7 @@ def verdict(ratio: float, budget: float | None) -> dict[str, Any]:
     meets = ratio >= budget
     return {
         "ratio": round(ratio, 3),
-        "budget": budget,
+        "budget": round(budget, 3),
         "meets": meets,
         "missed_by": None if meets else round(budget - ratio, 3),
     }
