@@ -162,3 +162,13 @@ def test_a_store_server_runs_beside_the_app_for_a_case_and_gets_its_cpus_back() 
         server.wait()
     with redis_store.pinned_beside_the_app(None) as done:
         assert done.startswith("not pinned")
+
+
+@pytest.mark.usefixtures("benchmark_modules")
+def test_instruction_counts_are_read_from_callgrinds_dumps_in_order(tmp_path: Path) -> None:
+    instructions = importlib.import_module("instructions")
+    out = tmp_path / "app"
+    for part, count in ((1, 900), (2, 500), (3, 700), (10, 100)):  # start-up, then targets
+        (tmp_path / f"app.{part}").write_text(f"version: 1\nsummary: {count}\ntotals: {count}\n")
+    (tmp_path / "app").write_text("summary: 5\n")  # at exit, not a dump of a phase
+    assert instructions.parts(out) == [900, 500, 700, 100]
