@@ -148,13 +148,20 @@ def bare_entry_point(framework: str, app_entry_point: str) -> str:
 
 @dataclass
 class Server:
-    """A running app or bare app: its URL, its process (gunicorn's master or uvicorn), its log."""
+    """A running app or bare app: where it listens, its process (gunicorn's master or
+    uvicorn), its log."""
 
     name: str
     url: str
     process: subprocess.Popen[str]
     argv: list[str]
     log: Path
+
+    @property
+    def public_url(self) -> str:
+        """Its https URL (an app's BASE_URL), as browsers name it behind the TLS proxy;
+        `http_client` takes it there (processes.BehindTlsProxy)."""
+        return self.url.replace("http://", "https://", 1)
 
     @property
     def worker_pid(self) -> int:

@@ -82,12 +82,12 @@ def memory_bound_check(
         for done_before, done_after in itertools.pairwise(quarters):
             batch = range(done_after - done_before)
             # Unchecked: in a full store, other sign-ins may evict a session at once.
-            cookies += pool.map(lambda _: sign_in(server.url, provider, check=False), batch)
+            cookies += pool.map(lambda _: sign_in(server.public_url, provider, check=False), batch)
             rss_kib_after[str(done_after)] = rss_kib(pid)
     seconds = time.monotonic() - started
     if server.worker_pid != pid:
         raise BenchmarkError(f"the worker was replaced during the sign-ins:\n{tail(server.log)}")
-    signed_in = [signed_in_with(server.url, cookie) for cookie in cookies]
+    signed_in = [signed_in_with(server.public_url, cookie) for cookie in cookies]
     # The newest and oldest sign-ins to look at. Django's store also holds the session
     # index, whose records count against the bound: a tenth is safe.
     sample = min(bound // 10, 50)

@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from config import CONNECTIONS, LOAD_CPU, SETTLE_SECONDS, BenchmarkError
-from processes import cpu_seconds
+from config import CONNECTIONS, FORWARDED, LOAD_CPU, SETTLE_SECONDS, BenchmarkError
+from processes import cpu_seconds, http_client
 
 
 class Target(NamedTuple):
@@ -51,6 +51,8 @@ def wrk_latency(output: str, percentile: str) -> float:
 def wrk(url: str, seconds: float, cookie: str | None = None, pid: int | None = None) -> Load:
     argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s",
             "--latency", "--timeout", "10s"]  # fmt: skip
+    for name, value in FORWARDED.items():  # as behind the TLS proxy (config.FORWARDED)
+        argv += ["-H", f"{name}: {value}"]
     if cookie:
         argv += ["-H", f"Cookie: {cookie}"]
     cpu_before = cpu_seconds(pid) if pid else 0.0
@@ -83,18 +85,30 @@ def wrk(url: str, seconds: float, cookie: str | None = None, pid: int | None = N
 
 
 def interleaved_rounds(
-    targets: dict[str, Target], seconds: float, rounds: int
+    targets: dict[str, Target], seconds: float, rounds: int, warm_up_seconds: int
 ) -> dict[str, list[Load]]:
     """After a warm-up of each target (not counted), `rounds` rounds of `seconds` of load on
     each target in turn (bare, app, bare, app...), so that a change in the machine's speed
     hits every target alike."""
     for target in targets.values():
-        wrk(target.url, min(1.0, seconds), cookie=target.cookie)
+        warm_up(target)
+        if warm_up_seconds:
+            wrk(target.url, warm_up_seconds, cookie=target.cookie)
     loads: dict[str, list[Load]] = {name: [] for name in targets}
     for _ in range(rounds):
         for name, target in targets.items():
             loads[name].append(wrk(target.url, seconds, cookie=target.cookie, pid=target.pid))
     return loads
+
+
+def warm_up(target: Target, requests: int = 100) -> None:
+    """`requests` sequential requests to `target`, each of which must answer 200: wrk
+    counts a redirect as a success."""
+    headers = FORWARDED | ({"Cookie": target.cookie} if target.cookie else {})
+    with http_client() as client:
+        for _ in range(requests):
+            if (status := client.get(target.url, headers=headers).status_code) != 200:
+                raise BenchmarkError(f"{target.url} answered {status}, not 200")
 
 
 def summarize(loads: list[Load]) -> dict[str, Any]:
@@ -141,7 +155,7 @@ def verdict(ratio: float, budget: float | None) -> dict[str, Any]:
     meets = ratio >= budget
     return {
         "ratio": round(ratio, 3),
-        "budget": budget,
+        "budget": round(budget, 3),
         "meets": meets,
         "missed_by": None if meets else round(budget - ratio, 3),
     }
@@ -149,10 +163,10 @@ def verdict(ratio: float, budget: float | None) -> dict[str, Any]:
 
 def raw_get(host: str, port: int, path: str) -> tuple[int, bool]:
     """One GET on its own connection, as lean as a client gets: (status, set a cookie?)."""
+    forwarded = "".join(f"{name}: {value}\r\n" for name, value in FORWARDED.items())
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n{forwarded}Connection: close\r\n\r\n"
     with socket.create_connection((host, port), timeout=30) as sock:
-        sock.sendall(
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode()
-        )
+        sock.sendall(request.encode())
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)

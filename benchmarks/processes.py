@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from config import HOST, BenchmarkError
+from config import FORWARDED, HOST, BenchmarkError
 
 
 class Processes:
@@ -104,13 +104,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class BehindTlsProxy(httpx.HTTPTransport):
+    """What the TLS-ending proxy of a deployment makes of a browser's request: one to an
+    app's https://127.0.0.1:<port> (its BASE_URL) goes to http://127.0.0.1:<port>, where the
+    app listens, with FORWARDED. The browser's side stays https: its cookie jar sends the
+    apps' `Secure` cookies back."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            request.url = request.url.copy_with(scheme="http")
+            request.headers.update(FORWARDED)
+        return super().handle_request(request)
+
+
 def http_client(**options: Any) -> httpx.Client:
-    """A client for this script's requests: every URL here is plain http on 127.0.0.1.
+    """A client for this script's requests: every server here listens on plain http on
+    127.0.0.1 (an app's https URL goes through BehindTlsProxy).
 
     Certificates are never needed, and loading them costs each new client ~30 ms, which
     would have the sign-ins measure httpx rather than the apps.
     """
-    return httpx.Client(verify=False, trust_env=False, timeout=30, **options)
+    transport = BehindTlsProxy(verify=False, trust_env=False)
+    return httpx.Client(transport=transport, trust_env=False, timeout=30, **options)
 
 
 def http_get(url: str, cookie: str | None = None) -> httpx.Response:

@@ -34,10 +34,11 @@ from typing import Any
 from apps import Server, bake, start_bare, template_at, uv_sync
 from case import Bench, Case, run_case
 from config import (
-    ANONYMOUS_BUDGETS,
+    ANONYMOUS_BUDGET,
     APP_CPU,
     BACKENDS,
     CONNECTIONS,
+    FLOOR_MARGINS,
     FRAMEWORKS,
     FULL,
     HOST,
@@ -50,7 +51,7 @@ from config import (
     Mode,
 )
 from processes import Processes
-from report import details, print_case, table, update_readme
+from report import budgets_table, details, print_case, table, update_readme
 from signin import Provider, start_provider
 
 
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         mode = replace(
             mode, seconds=args.seconds or mode.seconds, rounds=args.rounds or mode.rounds
         )
-    frameworks = args.frameworks or (["flask"] if args.quick else list(FRAMEWORKS))
+    frameworks = args.frameworks or list(FRAMEWORKS)
     backends = args.backends or (["memory"] if args.quick else list(BACKENDS))
     for tool in ("wrk", "taskset", "uv"):
         if shutil.which(tool) is None:
@@ -127,6 +128,7 @@ def new_report(mode: Mode, quick: bool, note: str) -> dict[str, Any]:
         "settings": {
             "seconds": mode.seconds,
             "rounds": mode.rounds,
+            "warm_up_seconds": mode.warm_up_seconds,
             "connections": CONNECTIONS,
             "app_cpu": APP_CPU,
             "load_cpu": LOAD_CPU,
@@ -138,8 +140,9 @@ def new_report(mode: Mode, quick: bool, note: str) -> dict[str, Any]:
         },
         "machine": {"cpus": os.cpu_count(), "load_average_before": load_average()},
         "budgets": {
+            "anonymous": ANONYMOUS_BUDGET,
             "signed_in": {f"{f}-{b}": v for (f, b), v in SIGNED_IN_BUDGETS.items()},
-            "anonymous": ANONYMOUS_BUDGETS,
+            "signed_in_below_floor_at_most": FLOOR_MARGINS,
         },
         "cases": [],
     }
@@ -187,6 +190,8 @@ def write_report(report: dict[str, Any], output: Path, to_readme: bool) -> None:
     output.write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(table(report["cases"]))
+    print()
+    print(budgets_table(report["cases"]))
     print()
     print(details(report["cases"]))
     print(f"\nJSON: {output}")

@@ -27,7 +27,7 @@ VERDICT_FIELDS = {"ratio", "budget", "meets", "missed_by"}
 @pytest.mark.skipif(
     shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)"
 )
-def test_quick_run_completes_and_writes_its_json(tmp_path: Path) -> None:
+def test_quick_run_measures_every_framework_served_as_in_production(tmp_path: Path) -> None:
     output = tmp_path / "quick.json"
     result = subprocess.run(
         [
@@ -47,11 +47,24 @@ def test_quick_run_completes_and_writes_its_json(tmp_path: Path) -> None:
     report = json.loads(output.read_text())
     assert report["mode"] == "quick"
     assert {"started_at", "finished_at", "settings", "machine", "budgets"} <= set(report)
-    [case] = report["cases"]
-    assert (case["framework"], case["backend"]) == ("flask", "memory")
-    assert case["status"] == "ok", case.get("error")
+    cases = report["cases"]
+    assert [(case["framework"], case["backend"]) for case in cases] == [
+        ("flask", "memory"),
+        ("fastapi", "memory"),
+        ("django", "memory"),
+    ]
+    for case in cases:
+        assert case["status"] == "ok", case.get("error")
+        check_memory_case(case, report["settings"])
+        assert f"| {case['framework']} memory |" in result.stdout  # the tables
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "| case | anonymous `/` over bare | signed-in `/` over bare |" in result.stdout
 
+
+def check_memory_case(case: dict, settings: dict) -> None:
+    """What a memory case's JSON holds, served as in production."""
+    assert case["served_as"]["APP_ENV"] == "production"
+    assert case["served_as"]["BASE_URL"].startswith("https://127.0.0.1:")
     assert set(case["bare"]) >= LOAD_FIELDS
     for target in ("anonymous", "signed_in"):
         assert set(case[target]) >= LOAD_FIELDS | VERDICT_FIELDS
@@ -63,7 +76,8 @@ def test_quick_run_completes_and_writes_its_json(tmp_path: Path) -> None:
         "sessions_stored",
         "hold",
     }
-    assert case["anonymous_memory"]["requests"] == report["settings"]["anonymous_requests"]
+    assert case["anonymous_memory"]["requests"] == settings["anonymous_requests"]
+    assert case["anonymous_memory"]["statuses"] == {"200": settings["anonymous_requests"]}
     assert {"rss_kib_before", "rss_kib_after", "sessions_after"} <= set(case["anonymous_memory"])
     assert case["provider_per_sign_in"]["requests"]["token"] >= 1
     for route in ("anonymous", "signed_in"):
@@ -71,11 +85,11 @@ def test_quick_run_completes_and_writes_its_json(tmp_path: Path) -> None:
         assert {"store_reads_per_request", "store_writes_per_request", "store_method"} <= set(
             traffic
         )
+    assert case["signed_in"]["budget"] is not None  # memory sessions have one
     bounded = case["memory_bound"]
-    assert bounded["sign_ins"] == report["settings"]["bounded_sign_ins"]
-    assert bounded["still_signed_in"] <= bounded["bound"] == report["settings"]["memory_bound"]
+    assert bounded["sign_ins"] == settings["bounded_sign_ins"]
+    assert bounded["still_signed_in"] <= bounded["bound"] == settings["memory_bound"]
     assert bounded["newest_kept"] and bounded["oldest_evicted"], bounded
-    assert "| flask memory |" in result.stdout  # the table
 
 
 @pytest.mark.skipif(
@@ -88,7 +102,8 @@ def test_every_case_with_a_store_outside_the_process_measures_the_floor_of_one_r
     # served in its own project's env, with that store's driver.
     output = tmp_path / "quick-floors.json"
     argv = [sys.executable, str(TEMPLATE / "benchmarks" / "run.py"), "--quick",
-            "--backends", "database,mongodb,redis", "--output", str(output)]  # fmt: skip
+            "--frameworks", "flask", "--backends", "database,mongodb,redis",
+            "--output", str(output)]  # fmt: skip
     result = subprocess.run(
         argv, cwd=TEMPLATE, capture_output=True, text=True, timeout=420, check=False
     )
@@ -104,6 +119,14 @@ def test_every_case_with_a_store_outside_the_process_measures_the_floor_of_one_r
         assert floor["read"] == reads[case["backend"]]
         assert floor["ratio"] > 0 and floor["record_bytes"] > 1000  # a signed-in session's
         assert f"| flask {case['backend']} | {floor['read']}: " in floors  # the floor's table
+        signed_in = case["signed_in"]
+        assert signed_in["gap_to_floor"] == pytest.approx(
+            floor["ratio"] - signed_in["ratio"], abs=2e-3
+        )
+        if case["backend"] == "redis":  # within 0.12 of its floor
+            assert signed_in["budget"] == pytest.approx(floor["ratio"] - 0.12, abs=2e-3)
+        else:  # MongoDB, SQL: the gap is reported
+            assert signed_in["budget"] is None
 
 
 @pytest.fixture
@@ -139,3 +162,13 @@ def test_a_store_server_runs_beside_the_app_for_a_case_and_gets_its_cpus_back() 
         server.wait()
     with redis_store.pinned_beside_the_app(None) as done:
         assert done.startswith("not pinned")
+
+
+@pytest.mark.usefixtures("benchmark_modules")
+def test_instruction_counts_are_read_from_callgrinds_dumps_in_order(tmp_path: Path) -> None:
+    instructions = importlib.import_module("instructions")
+    out = tmp_path / "app"
+    for part, count in ((1, 900), (2, 500), (3, 700), (10, 100)):  # start-up, then targets
+        (tmp_path / f"app.{part}").write_text(f"version: 1\nsummary: {count}\ntotals: {count}\n")
+    (tmp_path / "app").write_text("summary: 5\n")  # at exit, not a dump of a phase
+    assert instructions.parts(out) == [900, 500, 700, 100]

@@ -36,8 +36,14 @@ SQLITE = {
     "CONN_HEALTH_CHECKS": True,
 }
 
+# Served as the app is in production (behind a TLS-ending proxy, config.FORWARDED): with
+# the HTTPS settings that `check --deploy` asks for, as the app's production settings have.
 settings.configure(
     DEBUG=False,
+    SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https"),
+    SECURE_SSL_REDIRECT=True,
+    SECURE_HSTS_SECONDS=60 * 60,
+    SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
     DATABASES={"default": SQLITE} if STORE == "database" else {},
     SECRET_KEY="bare-hello-world-benchmark-only-not-a-secret",
     ALLOWED_HOSTS=["127.0.0.1"],
